@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * af_xen internals shared by af_xen.c (socket family), grant.c (hypervisor
+ * calls) and xs.c (xenstore rendezvous).
+ */
+#ifndef AFX_H
+#define AFX_H
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <xen/grant_table.h>
+#include <xen/xenbus.h>
+#include <linux/af_xen.h>
+#include "ring.h"
+#include "compat.h"
+
+/* ----- Shared control page (granted by the connecting side) ----- */
+
+#define AFX_CTRL_MAGIC		0x4e584641	/* "AFXN" little-endian */
+#define AFX_PROTO_VERSION	1
+#define AFX_MIN_ORDER		0	/* 4 KiB per direction */
+#define AFX_MAX_ORDER		8	/* 1 MiB per direction */
+#define AFX_MAX_PAGES		(1U << AFX_MAX_ORDER)
+
+/*
+ * One 4 KiB page.  The connector (C) fills the header and the grant list
+ * before it publishes the page's grant reference; afterwards either side
+ * may write anything here, so the listener (S) reads each header field
+ * once and checks it before mapping a single data page.
+ */
+struct afx_ctrl {
+	__u32 magic;
+	__u32 version;
+	__u32 order;		/* data pages per direction = 1 << order */
+	__u32 nr_grefs;		/* must equal 2 << order */
+	__u8 pad[48];
+	struct afx_ring_shared c2s;	/* connector -> listener */
+	struct afx_ring_shared s2c;	/* listener -> connector */
+	__u32 grefs[];		/* c2s pages, then s2c pages */
+};
+
+/* ----- One connection's shared memory and event channel (grant.c) ----- */
+
+/*
+ * Set up once (afx_conn_offer or afx_conn_accept) and torn down once
+ * (afx_conn_release), both under the owning socket's lock.  The rings
+ * are used under that same lock.  The interrupt handler only reads the
+ * shared page and calls @event; @last_sig, @storm_* and @ntf_rx are
+ * written by it alone.
+ */
+struct afx_conn {
+	domid_t peer;
+	bool granter;		/* we own the pages (connecting side) */
+	unsigned int order;
+	unsigned int npages;	/* per direction */
+	struct afx_ctrl *ctrl;
+	struct page *ctrl_page;
+	grant_ref_t ctrl_gref;	/* granter: our grant of ctrl_page */
+	grant_handle_t ctrl_handle;	/* mapper */
+	struct page **pages;	/* 2 * npages: c2s then s2c */
+	grant_ref_t *grefs;	/* granter */
+	grant_handle_t *handles;	/* mapper */
+	void *va[2];		/* vmap of each direction: c2s, s2c */
+	struct afx_ring tx, rx;
+	evtchn_port_t port;	/* our end of the event channel */
+	int irq;		/* >0 when bound */
+	void (*event)(void *arg);
+	void *arg;
+	u64 ntf_tx;
+	u64 ntf_rx;
+	u32 last_sig;
+	unsigned long storm_start;
+	unsigned int storm_count;
+	bool storm;		/* peer flooded us with empty events */
+};
+
+int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order);
+int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
+		    evtchn_port_t remote_port, unsigned int order);
+void afx_conn_release(struct afx_conn *c);
+void afx_conn_notify(struct afx_conn *c);
+
+/* ----- Rendezvous through xenstore (xs.c) ----- */
+
+#define AFX_XS_PATH_MAX		96
+
+/* A connect request in flight, owned by the connecting socket. */
+struct afx_xs_req {
+	domid_t peer;
+	u32 sport;
+	u32 cport;
+	u64 nonce;
+	int result;		/* 1 while unanswered, else 0 or -errno */
+	bool active;		/* request node written, watch registered */
+	void (*answered)(struct afx_xs_req *req);
+	struct xenbus_watch watch;	/* on the listener's answer node */
+	char req_path[AFX_XS_PATH_MAX];
+	char ans_path[AFX_XS_PATH_MAX];
+};
+
+/* What a listener is asked for; filled in by xs.c from the request. */
+struct afx_xs_incoming {
+	domid_t peer;
+	u32 sport;
+	u32 cport;
+	u64 nonce;
+	grant_ref_t gref;
+	evtchn_port_t port;
+	unsigned int order;
+};
+
+int afx_xs_init(void);
+void afx_xs_exit(void);
+domid_t afx_xs_self(void);
+int afx_xs_prepare(void);
+int afx_xs_peer_present(domid_t peer);
+int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c);
+void afx_xs_request_done(struct afx_xs_req *req);
+int afx_xs_answer(const struct afx_xs_incoming *in, int err);
+int afx_xs_peer_get(domid_t peer);
+void afx_xs_peer_put(domid_t peer);
+
+/* Called by xs.c, in process context from afx_wq. */
+int afx_sock_incoming(const struct afx_xs_incoming *in);
+void afx_sock_peer_gone(domid_t peer);
+
+extern struct workqueue_struct *afx_wq;
+
+#endif /* AFX_H */

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen: everything that talks to the hypervisor for one connection:
+ * granting our pages or mapping the peer's, the event channel, notifying.
+ * No socket logic here.
+ *
+ * Locking: none of its own.  Set-up and teardown of a struct afx_conn run
+ * under the owning socket's lock; the interrupt handler touches only the
+ * fields documented in af_xen.h as its own.
+ *
+ * Layout: the connecting side ("granter") allocates one control page and
+ * 2 << order data pages (c2s then s2c), grants them to the listener, and
+ * allocates an unbound event-channel port for it.  The listener
+ * ("mapper") maps the control page, checks it, maps the data pages in one
+ * batch into a virtually contiguous area per direction (the c2s pages
+ * read-only), and binds the port.
+ */
+#include "af_xen.h"
+
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/interrupt.h>
+#include <linux/ratelimit.h>
+#include <xen/xen.h>
+#include <xen/events.h>
+#include <xen/page.h>
+#include <xen/interface/event_channel.h>
+#include <asm/xen/hypercall.h>
+
+/* More empty events than this in one second from one peer: a flood. */
+#define AFX_STORM_LIMIT		2000
+
+static u32 afx_conn_signature(const struct afx_conn *c)
+{
+	const struct afx_ring_shared *a = &c->ctrl->c2s, *b = &c->ctrl->s2c;
+
+	return READ_ONCE(a->prod) ^ READ_ONCE(a->cons) * 3 ^
+	       READ_ONCE(b->prod) * 5 ^ READ_ONCE(b->cons) * 7 ^
+	       (READ_ONCE(a->pstate) | READ_ONCE(a->cstate) << 4 |
+		READ_ONCE(b->pstate) << 8 | READ_ONCE(b->cstate) << 12) ^
+	       (READ_ONCE(a->want_data) | READ_ONCE(a->want_space) << 1 |
+		READ_ONCE(b->want_data) << 2 | READ_ONCE(b->want_space) << 3)
+	       << 16;
+}
+
+/*
+ * An event that changed nothing in the shared page is spurious: tell the
+ * event core so (lateeoi then delays this port), and count a flood as a
+ * protocol violation of its own so that the socket can reset it.
+ */
+static irqreturn_t afx_conn_interrupt(int irq, void *arg)
+{
+	struct afx_conn *c = arg;
+	unsigned int eoi = 0;
+	u32 sig = afx_conn_signature(c);
+
+	c->ntf_rx++;
+	if (sig == c->last_sig) {
+		eoi = XEN_EOI_FLAG_SPURIOUS;
+		if (time_after(jiffies, c->storm_start + HZ)) {
+			c->storm_start = jiffies;
+			c->storm_count = 0;
+		}
+		if (++c->storm_count > AFX_STORM_LIMIT && !c->storm) {
+			WRITE_ONCE(c->storm, true);
+			pr_warn_ratelimited("event storm from domain %u\n",
+					    c->peer);
+		}
+	}
+	c->last_sig = sig;
+	c->event(c->arg);
+	xen_irq_lateeoi(irq, eoi);
+	return IRQ_HANDLED;
+}
+
+static int afx_conn_bind_irq(struct afx_conn *c)
+{
+	int irq;
+
+	irq = bind_evtchn_to_irqhandler_lateeoi(c->port, afx_conn_interrupt,
+						0, "af_xen", c);
+	if (irq < 0)
+		return irq;
+	c->irq = irq;
+	return 0;
+}
+
+static void afx_evtchn_close(evtchn_port_t port)
+{
+	struct evtchn_close close = { .port = port };
+
+	HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+}
+
+void afx_conn_notify(struct afx_conn *c)
+{
+	if (c->irq > 0) {
+		notify_remote_via_irq(c->irq);
+		c->ntf_tx++;
+	}
+}
+
+static int afx_conn_alloc_arrays(struct afx_conn *c)
+{
+	unsigned int n = 2 * c->npages;
+
+	c->pages = kcalloc(n, sizeof(*c->pages), GFP_KERNEL);
+	if (c->granter)
+		c->grefs = kcalloc(n, sizeof(*c->grefs), GFP_KERNEL);
+	else
+		c->handles = kcalloc(n, sizeof(*c->handles), GFP_KERNEL);
+	if (!c->pages || (!c->grefs && !c->handles))
+		return -ENOMEM;
+	return 0;
+}
+
+static void afx_conn_free_arrays(struct afx_conn *c)
+{
+	kfree(c->pages);
+	kfree(c->grefs);
+	kfree(c->handles);
+	c->pages = NULL;
+	c->grefs = NULL;
+	c->handles = NULL;
+}
+
+/* Wire both rings to the shared indices, from this side's point of view. */
+static void afx_conn_init_rings(struct afx_conn *c)
+{
+	u32 size = c->npages << PAGE_SHIFT;
+
+	if (c->granter) {
+		afx_ring_init(&c->tx, &c->ctrl->c2s, c->va[0], size);
+		afx_ring_init(&c->rx, &c->ctrl->s2c, c->va[1], size);
+	} else {
+		afx_ring_init(&c->tx, &c->ctrl->s2c, c->va[1], size);
+		afx_ring_init(&c->rx, &c->ctrl->c2s, c->va[0], size);
+	}
+	c->last_sig = afx_conn_signature(c);
+}
+
+/* ----- Granting side ----- */
+
+static void afx_conn_ungrant(struct afx_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (c->va[i])
+			vunmap(c->va[i]);
+		c->va[i] = NULL;
+	}
+	/*
+	 * Each page goes back to the allocator only once the peer has
+	 * unmapped it (gnttab defers the free); a page never granted is
+	 * freed here.  XSA-396: never reuse a page the peer may still map.
+	 */
+	for (i = 0; c->pages && i < 2 * c->npages; i++) {
+		if (!c->pages[i])
+			continue;
+		if (c->grefs[i])
+			gnttab_end_foreign_access(c->grefs[i], c->pages[i]);
+		else
+			__free_page(c->pages[i]);
+	}
+	if (c->ctrl_page) {
+		if (c->ctrl_gref)
+			gnttab_end_foreign_access(c->ctrl_gref, c->ctrl_page);
+		else
+			__free_page(c->ctrl_page);
+	}
+	c->ctrl_page = NULL;
+	c->ctrl = NULL;
+	afx_conn_free_arrays(c);
+}
+
+static int afx_grant(domid_t peer, struct page *page, bool ro,
+		     grant_ref_t *ref)
+{
+	int r = gnttab_grant_foreign_access(peer, xen_page_to_gfn(page), ro);
+
+	if (r < 0)
+		return r;
+	/* 0 is a valid reference but never handed out to a guest driver. */
+	*ref = r;
+	return 0;
+}
+
+static int afx_conn_grant_pages(struct afx_conn *c)
+{
+	unsigned int i, n = 2 * c->npages;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		c->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!c->pages[i])
+			return -ENOMEM;
+		/* The listener only reads c2s: grant it read-only. */
+		err = afx_grant(c->peer, c->pages[i], i < c->npages,
+				&c->grefs[i]);
+		if (err)
+			return err;
+		c->ctrl->grefs[i] = c->grefs[i];
+	}
+	for (i = 0; i < 2; i++) {
+		c->va[i] = vmap(c->pages + i * c->npages, c->npages, VM_MAP,
+				PAGE_KERNEL);
+		if (!c->va[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
+{
+	struct evtchn_alloc_unbound alloc = {
+		.dom = DOMID_SELF,
+		.remote_dom = peer,
+	};
+	int err;
+
+	c->peer = peer;
+	c->granter = true;
+	c->order = order;
+	c->npages = 1U << order;
+	err = afx_conn_alloc_arrays(c);
+	if (err)
+		goto fail;
+	c->ctrl_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!c->ctrl_page) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	c->ctrl = page_address(c->ctrl_page);
+	c->ctrl->magic = AFX_CTRL_MAGIC;
+	c->ctrl->version = AFX_PROTO_VERSION;
+	c->ctrl->order = order;
+	c->ctrl->nr_grefs = 2 * c->npages;
+	err = afx_conn_grant_pages(c);
+	if (err)
+		goto fail;
+	err = afx_grant(peer, c->ctrl_page, false, &c->ctrl_gref);
+	if (err)
+		goto fail;
+	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
+	if (err)
+		goto fail;
+	c->port = alloc.port;
+	afx_conn_init_rings(c);
+	err = afx_conn_bind_irq(c);
+	if (err) {
+		afx_evtchn_close(c->port);
+		goto fail;
+	}
+	return 0;
+fail:
+	afx_conn_ungrant(c);
+	return err;
+}
+
+/* ----- Mapping side ----- */
+
+static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
+		   unsigned int n, bool ro, struct page **pages,
+		   grant_handle_t *handles, void **vap)
+{
+	struct gnttab_map_grant_ref *ops;
+	u32 flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0);
+	unsigned long va;
+	unsigned int i;
+	int err;
+
+	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	err = gnttab_alloc_pages(n, pages);
+	if (err)
+		goto out;
+	/*
+	 * vmap the still-empty pages first and let the hypervisor fill in
+	 * those PTEs: a PV guest cannot vmap a foreign frame afterwards.
+	 */
+	*vap = vmap(pages, n, VM_MAP, ro ? PAGE_KERNEL_RO : PAGE_KERNEL);
+	if (!*vap) {
+		gnttab_free_pages(n, pages);
+		err = -ENOMEM;
+		goto out;
+	}
+	va = (unsigned long)*vap;
+	for (i = 0; i < n; i++) {
+		gnttab_set_map_op(&ops[i], va + i * PAGE_SIZE, flags, refs[i],
+				  c->peer);
+		handles[i] = INVALID_GRANT_HANDLE;
+	}
+	err = gnttab_map_refs(ops, NULL, pages, n);
+	for (i = 0; i < n; i++) {
+		if (ops[i].status == GNTST_okay)
+			handles[i] = ops[i].handle;
+		else if (!err)
+			err = -EPROTO;
+	}
+	if (err)
+		pr_warn_ratelimited("domain %u: cannot map its grants (%d)\n",
+				    c->peer, err);
+out:
+	kfree(ops);
+	return err;
+}
+
+/* Undo afx_map(): unmap what was mapped, then give the pages back. */
+static void afx_unmap(unsigned int n, struct page **pages,
+		      grant_handle_t *handles, void **vap)
+{
+	struct gnttab_unmap_grant_ref *ops;
+	struct page **mapped;
+	unsigned long va = (unsigned long)*vap;
+	unsigned int i, m = 0;
+
+	if (!*vap)
+		return;
+	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL | __GFP_NOFAIL);
+	mapped = kcalloc(n, sizeof(*mapped), GFP_KERNEL | __GFP_NOFAIL);
+	for (i = 0; i < n; i++) {
+		if (handles[i] == INVALID_GRANT_HANDLE)
+			continue;
+		gnttab_set_unmap_op(&ops[m], va + i * PAGE_SIZE,
+				    GNTMAP_host_map, handles[i]);
+		handles[i] = INVALID_GRANT_HANDLE;
+		mapped[m++] = pages[i];
+	}
+	if (m && gnttab_unmap_refs(ops, NULL, mapped, m))
+		pr_warn_ratelimited("grant unmap failed\n");
+	kfree(mapped);
+	kfree(ops);
+	vunmap(*vap);
+	*vap = NULL;
+	gnttab_free_pages(n, pages);
+}
+
+static void afx_conn_unmap(struct afx_conn *c)
+{
+	unsigned int i;
+	void *ctrl = c->ctrl;
+
+	for (i = 0; i < 2 && c->pages; i++)
+		afx_unmap(c->npages, c->pages + i * c->npages,
+			  c->handles + i * c->npages, &c->va[i]);
+	afx_unmap(1, &c->ctrl_page, &c->ctrl_handle, &ctrl);
+	c->ctrl_page = NULL;
+	c->ctrl = NULL;
+	afx_conn_free_arrays(c);
+}
+
+/*
+ * Read the peer-written header once into locals, check it against what
+ * the rendezvous promised, and copy the grant list out of shared memory
+ * before anything is mapped with it.
+ */
+static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs)
+{
+	struct afx_ctrl *ctrl = c->ctrl;
+	u32 magic = READ_ONCE(ctrl->magic);
+	u32 version = READ_ONCE(ctrl->version);
+	u32 order = READ_ONCE(ctrl->order);
+	u32 nr = READ_ONCE(ctrl->nr_grefs);
+	unsigned int i;
+
+	if (magic != AFX_CTRL_MAGIC || version != AFX_PROTO_VERSION ||
+	    order != c->order || nr != 2 * c->npages) {
+		pr_warn_ratelimited("domain %u: bad control page (magic %#x version %u order %u grants %u)\n",
+				    c->peer, magic, version, order, nr);
+		return -EPROTO;
+	}
+	for (i = 0; i < nr; i++)
+		refs[i] = READ_ONCE(ctrl->grefs[i]);
+	return 0;
+}
+
+static int afx_conn_map_data(struct afx_conn *c)
+{
+	grant_ref_t *refs;
+	unsigned int i, n = c->npages;
+	int err;
+
+	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
+	if (!refs)
+		return -ENOMEM;
+	err = afx_conn_check_ctrl(c, refs);
+	for (i = 0; i < 2 && !err; i++)
+		err = afx_map(c, refs + i * n, n, i == 0, c->pages + i * n,
+			      c->handles + i * n, &c->va[i]);
+	kfree(refs);
+	return err;
+}
+
+int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
+		    evtchn_port_t remote_port, unsigned int order)
+{
+	struct evtchn_bind_interdomain bind = {
+		.remote_dom = peer,
+		.remote_port = remote_port,
+	};
+	void *ctrl = NULL;
+	int err;
+
+	if (order > AFX_MAX_ORDER) {
+		pr_warn_ratelimited("domain %u: ring order %u too large\n",
+				    peer, order);
+		return -EPROTO;
+	}
+	c->peer = peer;
+	c->granter = false;
+	c->order = order;
+	c->npages = 1U << order;
+	c->ctrl_handle = INVALID_GRANT_HANDLE;
+	err = afx_conn_alloc_arrays(c);
+	if (err)
+		goto fail;
+	err = afx_map(c, &ctrl_ref, 1, false, &c->ctrl_page, &c->ctrl_handle,
+		      &ctrl);
+	c->ctrl = ctrl;
+	if (err)
+		goto fail;
+	err = afx_conn_map_data(c);
+	if (err)
+		goto fail;
+	err = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
+	if (err) {
+		pr_warn_ratelimited("domain %u: cannot bind event channel %u (%d)\n",
+				    peer, remote_port, err);
+		goto fail;
+	}
+	c->port = bind.local_port;
+	afx_conn_init_rings(c);
+	err = afx_conn_bind_irq(c);
+	if (err) {
+		afx_evtchn_close(c->port);
+		goto fail;
+	}
+	return 0;
+fail:
+	afx_conn_unmap(c);
+	return err;
+}
+
+void afx_conn_release(struct afx_conn *c)
+{
+	/* Closes the port too; the handler is not running after this. */
+	if (c->irq > 0)
+		unbind_from_irqhandler(c->irq, c);
+	c->irq = 0;
+	if (c->granter)
+		afx_conn_ungrant(c);
+	else
+		afx_conn_unmap(c);
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * af_xen: stream sockets between Xen guests over grant-shared rings.
+ *
+ * Applications include this header.  The address family number is not
+ * allocated by mainline Linux; af_xen borrows 25, the slot of AF_WANPIPE,
+ * which no mainline kernel ever implemented.  The module parameter
+ * "family" overrides it; the value in use is readable from
+ * /sys/module/af_xen/parameters/family.
+ */
+#ifndef _UAPI_LINUX_AF_XEN_H
+#define _UAPI_LINUX_AF_XEN_H
+
+#include <linux/types.h>
+#include <linux/socket.h>
+
+#define AF_XEN			25
+#define PF_XEN			AF_XEN
+/* Socket option level, as AF_VSOCK does: the family number. */
+#define SOL_XEN			AF_XEN
+
+/* Special domain ids for sxen_domid. */
+#define XEN_DOMID_SELF		0x7FF0	/* this domain (loopback) */
+#define XEN_DOMID_ANY		0xFFFF	/* bind: accept from any domain */
+#define XEN_PORT_ANY		0	/* bind: pick a free port */
+
+/* Ports below this need CAP_NET_BIND_SERVICE. */
+#define XEN_PORT_RESERVED	1024
+
+struct sockaddr_xen {
+	__kernel_sa_family_t	sxen_family;	/* AF_XEN */
+	__u16			sxen_domid;	/* domain id */
+	__u32			sxen_port;	/* port */
+	__u8			sxen_zero[8];	/* must be zero */
+};
+
+/*
+ * Socket options at level SOL_XEN.
+ *
+ * XEN_SO_RING_SIZE (int): bytes of ring per direction, a power of two from
+ *	XEN_RING_SIZE_MIN to XEN_RING_SIZE_MAX.  Settable only before
+ *	connect() or listen(); an accepted socket takes the size its
+ *	connector chose.
+ * XEN_SO_STATS (struct xen_so_stats, read-only): counters of the
+ *	connection behind the socket.
+ */
+#define XEN_SO_RING_SIZE	1
+#define XEN_SO_STATS		2
+
+#define XEN_RING_SIZE_MIN	4096
+#define XEN_RING_SIZE_DEFAULT	131072
+#define XEN_RING_SIZE_MAX	1048576
+
+struct xen_so_stats {
+	__u64	bytes_sent;		/* bytes written into the send ring */
+	__u64	bytes_received;		/* bytes read out of the receive ring */
+	__u64	notifies_sent;		/* event-channel signals to the peer */
+	__u64	notifies_received;	/* event-channel signals from the peer */
+	__u64	waits_data;		/* times a reader slept on an empty ring */
+	__u64	waits_space;		/* times a writer slept on a full ring */
+};
+
+#endif /* _UAPI_LINUX_AF_XEN_H */

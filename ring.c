@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen byte-stream ring: free-running u32 indices over a power-of-two
+ * area, copies in at most two pieces, and the "notify only a sleeper"
+ * protocol of libxenvchan.
+ *
+ * No locking here: each struct afx_ring has one producer or one consumer
+ * on this side, serialised by the caller (the socket lock in af_xen.c).
+ * The peer is another domain and may write anything into the shared
+ * indices at any moment; every value it writes is read once with
+ * READ_ONCE, checked, and only then used.
+ *
+ * Barriers follow Linux's pvcalls and 9pfs Xen transports: the producer
+ * reads cons, full barrier, copies, write barrier, publishes prod; the
+ * consumer reads prod, read barrier, copies, full barrier, publishes cons.
+ */
+#include "ring.h"
+
+void afx_ring_init(struct afx_ring *r, struct afx_ring_shared *sh,
+		   void *data, __u32 size)
+{
+	r->sh = sh;
+	r->data = data;
+	r->size = size;
+	r->idx = 0;
+	r->peer_idx = 0;
+	r->eof_prod = 0;
+	r->state = 0;
+	r->peer_state = 0;
+	r->wake_space = size / 2;
+}
+
+/* Peer state bits only accumulate; an unknown or vanished bit is a lie. */
+static bool afx_ring_state_ok(const struct afx_ring *r, __u32 state,
+			      __u32 valid)
+{
+	return !(state & ~valid) && !(r->peer_state & ~state);
+}
+
+/*
+ * Consumer: bytes that may be read now, or -EPROTO if the peer broke the
+ * protocol.  The producer publishes EOF only after its final prod, so
+ * reading pstate before prod means a prod read after an EOF is final.
+ */
+int afx_ring_rx_avail(struct afx_ring *r)
+{
+	__u32 state, prod;
+
+	state = READ_ONCE(r->sh->pstate);
+	virt_rmb();
+	prod = READ_ONCE(r->sh->prod);
+
+	if (!afx_ring_state_ok(r, state, AFX_RING_PSTATE_MASK))
+		return -EPROTO;
+	/* More than a ring's worth unread, or prod behind our cons. */
+	if (prod - r->idx > r->size)
+		return -EPROTO;
+	/* prod moved backwards (still ahead of cons, but retracting data). */
+	if (prod - r->peer_idx > r->size)
+		return -EPROTO;
+	if (r->peer_state & AFX_RING_EOF) {
+		if (prod != r->eof_prod)
+			return -EPROTO;	/* wrote after it said EOF */
+	} else if (state & AFX_RING_EOF) {
+		r->eof_prod = prod;
+	}
+	r->peer_state = state;
+	r->peer_idx = prod;
+	/* Data reads must not be hoisted above the read of prod. */
+	virt_rmb();
+	return prod - r->idx;
+}
+
+/* Producer: free bytes in the ring now, or -EPROTO. */
+int afx_ring_tx_space(struct afx_ring *r)
+{
+	__u32 state, cons;
+
+	state = READ_ONCE(r->sh->cstate);
+	cons = READ_ONCE(r->sh->cons);
+
+	if (!afx_ring_state_ok(r, state, AFX_RING_CSTATE_MASK))
+		return -EPROTO;
+	/* cons ahead of what we produced, or more than a ring behind. */
+	if (r->idx - cons > r->size)
+		return -EPROTO;
+	/* cons moved backwards: the peer would make us overwrite unread data. */
+	if (cons - r->peer_idx > r->size)
+		return -EPROTO;
+	r->peer_state = state;
+	r->peer_idx = cons;
+	/* The consumer must be done reading before we overwrite the space. */
+	virt_mb();
+	return r->size - (r->idx - cons);
+}
+
+/* Copy n bytes starting at ring offset idx, in at most two pieces. */
+static size_t afx_ring_copy(struct afx_ring *r, afx_ring_copy_t copy,
+			    void *ctx, __u32 idx, size_t n)
+{
+	__u32 off = idx & (r->size - 1);
+	size_t first = r->size - off;
+	size_t done;
+
+	if (first > n)
+		first = n;
+	done = copy(ctx, r->data + off, first);
+	if (done == first && n > first)
+		done += copy(ctx, r->data, n - first);
+	return done;
+}
+
+/*
+ * Write up to len bytes.  Returns bytes written (0 if the ring is full),
+ * -EFAULT if nothing could be copied, -EPROTO on a peer violation.  Only
+ * bytes that were really copied are published.
+ */
+long afx_ring_write(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		    size_t len)
+{
+	int space = afx_ring_tx_space(r);
+	size_t n, done;
+
+	if (space < 0)
+		return space;
+	n = len < (size_t)space ? len : (size_t)space;
+	if (!n)
+		return 0;
+	done = afx_ring_copy(r, copy, ctx, r->idx, n);
+	if (!done)
+		return -EFAULT;
+	virt_wmb();
+	r->idx += done;
+	WRITE_ONCE(r->sh->prod, r->idx);
+	return done;
+}
+
+/*
+ * Read up to len bytes (or look at them with peek).  Returns bytes read,
+ * 0 if the ring is empty, -EFAULT, or -EPROTO.
+ */
+long afx_ring_read(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		   size_t len, bool peek)
+{
+	int avail = afx_ring_rx_avail(r);
+	size_t n, done;
+
+	if (avail < 0)
+		return avail;
+	n = len < (size_t)avail ? len : (size_t)avail;
+	if (!n)
+		return 0;
+	done = afx_ring_copy(r, copy, ctx, r->idx, n);
+	if (!done)
+		return -EFAULT;
+	if (!peek) {
+		virt_mb();
+		r->idx += done;
+		WRITE_ONCE(r->sh->cons, r->idx);
+	}
+	return done;
+}
+
+/*
+ * Producer, after publishing prod: does a sleeping consumer need an event?
+ * The exchange makes sure that only one of several kicks sends it.
+ */
+bool afx_ring_tx_kick(struct afx_ring *r)
+{
+	virt_mb();
+	if (!READ_ONCE(r->sh->want_data))
+		return false;
+	return xchg(&r->sh->want_data, 0) != 0;
+}
+
+/*
+ * Consumer, after publishing cons: wake a sleeping producer, but only once
+ * a useful amount of space is free, so that a fast reader does not send
+ * an event for every few bytes it takes.
+ */
+bool afx_ring_rx_kick(struct afx_ring *r)
+{
+	virt_mb();
+	if (!READ_ONCE(r->sh->want_space))
+		return false;
+	if (r->size - (r->peer_idx - r->idx) < r->wake_space)
+		return false;
+	return xchg(&r->sh->want_space, 0) != 0;
+}
+
+/*
+ * About to sleep for data: ask for an event, then look again, so that
+ * data published between the last look and the request is not missed.
+ * Returns what afx_ring_rx_avail() returns; sleep only on 0.
+ */
+int afx_ring_rx_prepare_wait(struct afx_ring *r)
+{
+	WRITE_ONCE(r->sh->want_data, 1);
+	virt_mb();
+	return afx_ring_rx_avail(r);
+}
+
+/* About to sleep for space: the mirror image of the above. */
+int afx_ring_tx_prepare_wait(struct afx_ring *r)
+{
+	WRITE_ONCE(r->sh->want_space, 1);
+	virt_mb();
+	return afx_ring_tx_space(r);
+}
+
+/*
+ * Publish our producer state (EOF, RESET).  Everything written before is
+ * visible first, so a consumer that sees EOF also sees the final prod.
+ * The caller sends an event afterwards: the peer may sleep for any reason.
+ */
+void afx_ring_tx_set_state(struct afx_ring *r, __u32 bits)
+{
+	r->state |= bits & AFX_RING_PSTATE_MASK;
+	virt_wmb();
+	WRITE_ONCE(r->sh->pstate, r->state);
+}
+
+/* Publish our consumer state (CLOSED, RESET). */
+void afx_ring_rx_set_state(struct afx_ring *r, __u32 bits)
+{
+	r->state |= bits & AFX_RING_CSTATE_MASK;
+	virt_wmb();
+	WRITE_ONCE(r->sh->cstate, r->state);
+}

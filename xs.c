@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen rendezvous through xenstore.
+ *
+ * Each side writes only in its own tree, below data/af_xen, which the
+ * af_xen-setup tool made readable to the allowed peers (a guest kernel
+ * cannot send XS_SET_PERMS).  The path proves who wrote a node:
+ *
+ *   C: data/af_xen/c/<S>-<sport>-<cport> = "<gref> <evtchn> <order> <nonce>"
+ *   S: data/af_xen/a/<C>-<cport>-<sport> = "<nonce> <errno>"
+ *   both: data/af_xen/module               (present while loaded)
+ *
+ * The listener learns of requests through one watch on /local/domain
+ * (events arrive only for nodes it may read); the connector watches the
+ * one answer node it expects.  Peers' death is seen through a watch on
+ * each connected peer's module node, which vanishes with the domain.
+ *
+ * Locking: afx_xs_lock (mutex) protects afx_peers and afx_published.
+ * Watch callbacks run in the xenwatch thread and never take a socket lock
+ * or afx_xs_lock; they only queue work on afx_wq.  This is what allows
+ * unregister_xenbus_watch(), which waits for running callbacks, to be
+ * called with a socket lock or afx_xs_lock held.
+ */
+#include "af_xen.h"
+
+#include <linux/slab.h>
+#include <linux/random.h>
+#include <linux/ratelimit.h>
+#include <xen/xen.h>
+
+struct afx_peer {
+	struct list_head node;
+	domid_t domid;
+	unsigned int refs;
+	struct xenbus_watch watch;
+	char path[AFX_XS_PATH_MAX];
+};
+
+struct afx_xs_work {
+	struct work_struct work;
+	struct afx_xs_incoming in;
+};
+
+struct workqueue_struct *afx_wq;
+static domid_t afx_self = DOMID_INVALID;
+static DEFINE_MUTEX(afx_xs_lock);
+static LIST_HEAD(afx_peers);		/* afx_xs_lock */
+static bool afx_published;		/* afx_xs_lock */
+
+domid_t afx_xs_self(void)
+{
+	return afx_self;
+}
+
+/* ----- Listener: connect requests ----- */
+
+static void afx_ans_path(char *buf, const struct afx_xs_incoming *in)
+{
+	snprintf(buf, AFX_XS_PATH_MAX, "data/af_xen/a/%u-%u-%u",
+		 in->peer, in->cport, in->sport);
+}
+
+int afx_xs_answer(const struct afx_xs_incoming *in, int err)
+{
+	char path[AFX_XS_PATH_MAX];
+
+	afx_ans_path(path, in);
+	return xenbus_printf(XBT_NIL, path, "", "%llx %d", in->nonce, -err);
+}
+
+/* Parse the request value; any deviation from the format is refused. */
+static int afx_parse_request(const char *val, struct afx_xs_incoming *in)
+{
+	unsigned int gref, port, order;
+	unsigned long long nonce;
+	int n = 0;
+
+	if (sscanf(val, "%u %u %u %llx%n", &gref, &port, &order, &nonce,
+		   &n) != 4 || val[n])
+		return -EPROTO;
+	in->gref = gref;
+	in->port = port;
+	in->order = order;
+	in->nonce = nonce;
+	return 0;
+}
+
+static void afx_incoming_work(struct work_struct *work)
+{
+	struct afx_xs_work *w = container_of(work, struct afx_xs_work, work);
+	struct afx_xs_incoming *in = &w->in;
+	char req[AFX_XS_PATH_MAX], ans[AFX_XS_PATH_MAX];
+	char *val;
+	int err;
+
+	snprintf(req, sizeof(req), "/local/domain/%u/data/af_xen/c/%u-%u-%u",
+		 in->peer, afx_self, in->sport, in->cport);
+	afx_ans_path(ans, in);
+	val = xenbus_read(XBT_NIL, req, "", NULL);
+	if (IS_ERR(val)) {
+		/* Request withdrawn: the connector is done with our answer. */
+		if (xenbus_exists(XBT_NIL, ans, ""))
+			xenbus_rm(XBT_NIL, ans, "");
+		goto out;
+	}
+	err = afx_parse_request(val, in);
+	kfree(val);
+	if (xenbus_exists(XBT_NIL, ans, ""))
+		goto out;	/* answered already; this is a repeat event */
+	if (err)
+		pr_warn_ratelimited("domain %u: malformed connect request\n",
+				    in->peer);
+	else
+		err = afx_sock_incoming(in);
+	if (err != -EINPROGRESS)
+		afx_xs_answer(in, err);
+out:
+	kfree(w);
+}
+
+static void afx_req_event(struct xenbus_watch *watch, const char *path,
+			  const char *token)
+{
+	unsigned int c, s, sport, cport;
+	struct afx_xs_work *w;
+	int n = 0;
+
+	if (sscanf(path, "/local/domain/%u/data/af_xen/c/%u-%u-%u%n",
+		   &c, &s, &sport, &cport, &n) != 4 || path[n])
+		return;
+	if (s != afx_self || c >= DOMID_FIRST_RESERVED)
+		return;
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return;
+	INIT_WORK(&w->work, afx_incoming_work);
+	w->in.peer = c;
+	w->in.sport = sport;
+	w->in.cport = cport;
+	queue_work(afx_wq, &w->work);
+}
+
+static struct xenbus_watch afx_req_watch = {
+	.node = "/local/domain",
+	.callback = afx_req_event,
+};
+
+/* ----- Connector: request and answer ----- */
+
+static void afx_ans_event(struct xenbus_watch *watch, const char *path,
+			  const char *token)
+{
+	struct afx_xs_req *req = container_of(watch, struct afx_xs_req, watch);
+	unsigned long long nonce;
+	int err, n = 0;
+	char *val;
+
+	val = xenbus_read(XBT_NIL, req->ans_path, "", NULL);
+	if (IS_ERR(val))
+		return;		/* registration event, or not yet answered */
+	if (sscanf(val, "%llx %d%n", &nonce, &err, &n) != 2 || val[n])
+		nonce = ~req->nonce;
+	kfree(val);
+	if (nonce != req->nonce)
+		return;		/* a stale answer to an earlier attempt */
+	if (err < 0 || err > MAX_ERRNO)
+		err = EPROTO;
+	if (READ_ONCE(req->result) != 1)
+		return;
+	smp_store_release(&req->result, -err);
+	req->answered(req);
+}
+
+int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
+{
+	int err;
+
+	snprintf(req->req_path, sizeof(req->req_path),
+		 "data/af_xen/c/%u-%u-%u", req->peer, req->sport, req->cport);
+	snprintf(req->ans_path, sizeof(req->ans_path),
+		 "/local/domain/%u/data/af_xen/a/%u-%u-%u", req->peer,
+		 afx_self, req->cport, req->sport);
+	req->nonce = get_random_u64();
+	req->result = 1;
+	req->watch.node = req->ans_path;
+	req->watch.callback = afx_ans_event;
+	err = register_xenbus_watch(&req->watch);
+	if (err)
+		return err;
+	err = xenbus_printf(XBT_NIL, req->req_path, "", "%u %u %u %llx",
+			    c->ctrl_gref, c->port, c->order, req->nonce);
+	if (err) {
+		unregister_xenbus_watch(&req->watch);
+		return err;
+	}
+	req->active = true;
+	return 0;
+}
+
+void afx_xs_request_done(struct afx_xs_req *req)
+{
+	if (!req->active)
+		return;
+	unregister_xenbus_watch(&req->watch);
+	xenbus_rm(XBT_NIL, req->req_path, "");
+	req->active = false;
+}
+
+/* ----- Set-up state and peers ----- */
+
+/*
+ * Listening or connecting needs our directory to be readable by peers,
+ * which only af_xen-setup (userspace) can arrange.  Announce ourselves
+ * the first time it is there.
+ */
+int afx_xs_prepare(void)
+{
+	int err = 0;
+
+	mutex_lock(&afx_xs_lock);
+	if (afx_published)
+		goto out;
+	if (!xenbus_exists(XBT_NIL, "data/af_xen/ready", "")) {
+		pr_warn_ratelimited("xenstore directory data/af_xen is not prepared: run af_xen-setup (or load the module with af_xen-load)\n");
+		err = -ENONET;
+		goto out;
+	}
+	err = xenbus_write(XBT_NIL, "data/af_xen/module", "", "1");
+	if (!err)
+		afx_published = true;
+out:
+	mutex_unlock(&afx_xs_lock);
+	return err;
+}
+
+int afx_xs_peer_present(domid_t peer)
+{
+	char path[AFX_XS_PATH_MAX];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/data/af_xen/module",
+		 peer);
+	return xenbus_exists(XBT_NIL, path, "") ? 0 : -EHOSTUNREACH;
+}
+
+struct afx_gone_work {
+	struct work_struct work;
+	domid_t peer;
+};
+
+static void afx_gone_work(struct work_struct *work)
+{
+	struct afx_gone_work *w = container_of(work, struct afx_gone_work,
+					       work);
+
+	if (afx_xs_peer_present(w->peer)) {
+		pr_info_ratelimited("domain %u is gone; resetting its connections\n",
+				    w->peer);
+		afx_sock_peer_gone(w->peer);
+	}
+	kfree(w);
+}
+
+static void afx_peer_event(struct xenbus_watch *watch, const char *path,
+			   const char *token)
+{
+	struct afx_peer *p = container_of(watch, struct afx_peer, watch);
+	struct afx_gone_work *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return;
+	INIT_WORK(&w->work, afx_gone_work);
+	w->peer = p->domid;
+	queue_work(afx_wq, &w->work);
+}
+
+int afx_xs_peer_get(domid_t domid)
+{
+	struct afx_peer *p;
+	int err = 0;
+
+	mutex_lock(&afx_xs_lock);
+	list_for_each_entry(p, &afx_peers, node) {
+		if (p->domid == domid) {
+			p->refs++;
+			goto out;
+		}
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		err = -ENOMEM;
+		goto out;
+	}
+	p->domid = domid;
+	p->refs = 1;
+	snprintf(p->path, sizeof(p->path),
+		 "/local/domain/%u/data/af_xen/module", domid);
+	p->watch.node = p->path;
+	p->watch.callback = afx_peer_event;
+	err = register_xenbus_watch(&p->watch);
+	if (err)
+		kfree(p);
+	else
+		list_add(&p->node, &afx_peers);
+out:
+	mutex_unlock(&afx_xs_lock);
+	return err;
+}
+
+void afx_xs_peer_put(domid_t domid)
+{
+	struct afx_peer *p;
+
+	mutex_lock(&afx_xs_lock);
+	list_for_each_entry(p, &afx_peers, node) {
+		if (p->domid != domid)
+			continue;
+		if (!--p->refs) {
+			list_del(&p->node);
+			unregister_xenbus_watch(&p->watch);
+			kfree(p);
+		}
+		break;
+	}
+	mutex_unlock(&afx_xs_lock);
+}
+
+int afx_xs_init(void)
+{
+	int err;
+
+	if (!xen_domain())
+		return -ENODEV;
+	afx_self = xenbus_read_unsigned("domid", "", DOMID_INVALID);
+	if (afx_self == DOMID_INVALID) {
+		pr_err("cannot read own domain id from xenstore\n");
+		return -ENODEV;
+	}
+	afx_wq = alloc_workqueue("af_xen", WQ_UNBOUND, 0);
+	if (!afx_wq)
+		return -ENOMEM;
+	err = register_xenbus_watch(&afx_req_watch);
+	if (err) {
+		destroy_workqueue(afx_wq);
+		return err;
+	}
+	afx_xs_prepare();
+	return 0;
+}
+
+void afx_xs_exit(void)
+{
+	unregister_xenbus_watch(&afx_req_watch);
+	flush_workqueue(afx_wq);
+	if (afx_published) {
+		xenbus_rm(XBT_NIL, "data/af_xen", "module");
+		xenbus_rm(XBT_NIL, "data/af_xen", "a");
+		xenbus_rm(XBT_NIL, "data/af_xen", "c");
+	}
+	destroy_workqueue(afx_wq);
+}
