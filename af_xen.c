@@ -31,6 +31,7 @@
  * afx_table_lock; a socket leaves the tables before its last put.
  */
 #include "af_xen.h"
+#include <linux/af_xen.h>
 
 #include <linux/module.h>
 #include <linux/net.h>
@@ -56,7 +57,7 @@ module_param_named(connect_timeout_ms, afx_connect_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(connect_timeout_ms, "give up on an unanswered connect after this long");
 
 #define AFX_EPHEMERAL_LOW	49152U
-#define AFX_EPHEMERAL_HIGH	(1U << 20)
+#define AFX_EPHEMERAL_HIGH	BIT(20)
 
 struct afx_sock {
 	struct sock sk;		/* must be first */
@@ -87,6 +88,7 @@ static u32 afx_next_port = AFX_EPHEMERAL_LOW;
 static DEFINE_MUTEX(afx_reap_lock);
 
 static const struct proto_ops afx_stream_ops;
+static void afx_connect_work(struct work_struct *work);
 
 static struct afx_sock *afx_sk(const struct sock *sk)
 {
@@ -246,8 +248,17 @@ static void afx_conn_teardown(struct afx_sock *xs, bool abort)
 	}
 }
 
+/*
+ * The pending socket error as a negative errno.  A system call reports
+ * it once (and clears it); poll only looks.
+ */
+static int afx_sock_err(struct sock *sk, bool consume)
+{
+	return consume ? -sock_error(sk) : -READ_ONCE(sk->sk_err);
+}
+
 /* A storm or a reset seen in the shared page; 0 if the link is healthy. */
-static int afx_conn_check(struct afx_sock *xs, int peer_ok)
+static int afx_conn_check(struct afx_sock *xs, int peer_ok, bool consume)
 {
 	if (peer_ok < 0)
 		afx_conn_fail(xs, EPROTO, "protocol violation in shared ring");
@@ -258,21 +269,21 @@ static int afx_conn_check(struct afx_sock *xs, int peer_ok)
 		afx_conn_fail(xs, ECONNRESET, NULL);
 	else
 		return 0;
-	return -sock_error(&xs->sk);
+	return afx_sock_err(&xs->sk, consume);
 }
 
 /*
  * Bytes readable, or a negative error.  *eof is set when nothing more
  * will ever arrive.
  */
-static int afx_rx_ready(struct afx_sock *xs, bool *eof)
+static int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume)
 {
 	struct sock *sk = &xs->sk;
 	int avail, err;
 
 	*eof = false;
 	if (sk->sk_err)
-		return -sock_error(sk);
+		return afx_sock_err(sk, consume);
 	if (sk->sk_shutdown & RCV_SHUTDOWN) {
 		*eof = true;
 		return 0;
@@ -280,7 +291,7 @@ static int afx_rx_ready(struct afx_sock *xs, bool *eof)
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -ENOTCONN;
 	avail = afx_ring_rx_avail(&xs->conn.rx);
-	err = afx_conn_check(xs, avail);
+	err = afx_conn_check(xs, avail, consume);
 	if (err)
 		return err;
 	if (!avail && afx_ring_peer_eof(&xs->conn.rx))
@@ -289,19 +300,19 @@ static int afx_rx_ready(struct afx_sock *xs, bool *eof)
 }
 
 /* Free space in the send ring, or a negative error. */
-static int afx_tx_ready(struct afx_sock *xs)
+static int afx_tx_ready(struct afx_sock *xs, bool consume)
 {
 	struct sock *sk = &xs->sk;
 	int space, err;
 
 	if (sk->sk_err)
-		return -sock_error(sk);
+		return afx_sock_err(sk, consume);
 	if (sk->sk_shutdown & SEND_SHUTDOWN)
 		return -EPIPE;
 	if (sk->sk_state != TCP_ESTABLISHED)
 		return -ENOTCONN;
 	space = afx_ring_tx_space(&xs->conn.tx);
-	err = afx_conn_check(xs, space);
+	err = afx_conn_check(xs, space, consume);
 	if (err)
 		return err;
 	if (afx_ring_peer_closed(&xs->conn.tx))
@@ -318,7 +329,7 @@ static void afx_sock_init(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_q);
 	INIT_LIST_HEAD(&xs->accept_node);
 	INIT_LIST_HEAD(&xs->reap);
-	INIT_DELAYED_WORK(&xs->connect_work, NULL);
+	INIT_DELAYED_WORK(&xs->connect_work, afx_connect_work);
 	xs->allow = XEN_DOMID_ANY;
 	xs->ring_size = XEN_RING_SIZE_DEFAULT;
 	xs->conn.event = afx_event;
@@ -535,6 +546,7 @@ static void afx_connect_work(struct work_struct *work)
 
 	lock_sock(sk);
 	if (sk->sk_state == TCP_SYN_SENT) {
+		/* Pairs with the release in xs.c's answer callback. */
 		res = smp_load_acquire(&xs->req.result);
 		afx_connect_finish(xs, res == 1 ? -ETIMEDOUT : res);
 	}
@@ -582,7 +594,6 @@ static int afx_connect_start(struct afx_sock *xs,
 		goto fail;
 	sk->sk_state = TCP_SYN_SENT;
 	sk->sk_err = 0;
-	INIT_DELAYED_WORK(&xs->connect_work, afx_connect_work);
 	queue_delayed_work(afx_wq, &xs->connect_work,
 			   msecs_to_jiffies(afx_connect_timeout_ms));
 	return 0;
@@ -833,7 +844,7 @@ static long afx_send_chunk(struct afx_sock *xs, struct msghdr *msg,
 				&msg->msg_iter, len);
 
 	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO);
+		return afx_conn_check(xs, -EPROTO, true);
 	if (n > 0) {
 		xs->stats.bytes_sent += n;
 		if (afx_ring_tx_kick(&xs->conn.tx))
@@ -857,7 +868,7 @@ static int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (sent < len) {
-		n = afx_tx_ready(xs);
+		n = afx_tx_ready(xs, true);
 		if (n == 0) {
 			n = afx_ring_tx_prepare_wait(&xs->conn.tx);
 			if (n == 0) {
@@ -892,7 +903,7 @@ static long afx_recv_chunk(struct afx_sock *xs, struct msghdr *msg,
 			       len, peek);
 
 	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO);
+		return afx_conn_check(xs, -EPROTO, true);
 	if (n > 0 && !peek) {
 		xs->stats.bytes_received += n;
 		if (afx_ring_rx_kick(&xs->conn.rx))
@@ -923,7 +934,7 @@ static int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (copied < len) {
-		n = afx_rx_ready(xs, &eof);
+		n = afx_rx_ready(xs, &eof, true);
 		if (n > 0)
 			n = afx_recv_chunk(xs, msg, len - copied, peek);
 		if (n < 0) {
@@ -960,7 +971,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 	bool eof, rd_hup, wr_hup;
 	int n;
 
-	n = afx_rx_ready(xs, &eof);
+	n = afx_rx_ready(xs, &eof, false);
 	if (n == 0 && !eof && sk->sk_state == TCP_ESTABLISHED)
 		n = afx_ring_rx_prepare_wait(&c->rx);
 	if (n < 0 || eof || n >= READ_ONCE(sk->sk_rcvlowat))
@@ -969,7 +980,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 	if (rd_hup)
 		mask |= EPOLLRDHUP;
 
-	n = afx_tx_ready(xs);
+	n = afx_tx_ready(xs, false);
 	if (n == 0)
 		n = afx_ring_tx_prepare_wait(&c->tx);
 	if (n != 0)	/* space, or an error the writer must learn */
@@ -1002,7 +1013,7 @@ static __poll_t afx_poll(struct file *file, struct socket *sock,
 				EPOLLOUT | EPOLLWRNORM;
 	}
 	if (sk->sk_err)
-		mask |= EPOLLERR;
+		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
 	release_sock(sk);
 	return mask;
 }

@@ -9,10 +9,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/workqueue.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
-#include <linux/af_xen.h>
 #include "ring.h"
 #include "compat.h"
 
@@ -22,7 +22,7 @@
 #define AFX_PROTO_VERSION	1
 #define AFX_MIN_ORDER		0	/* 4 KiB per direction */
 #define AFX_MAX_ORDER		8	/* 1 MiB per direction */
-#define AFX_MAX_PAGES		(1U << AFX_MAX_ORDER)
+#define AFX_MAX_PAGES		BIT(AFX_MAX_ORDER)
 
 /*
  * One 4 KiB page.  The connector (C) fills the header and the grant list

@@ -47,7 +47,7 @@ int afx_ring_rx_avail(struct afx_ring *r)
 	__u32 state, prod;
 
 	state = READ_ONCE(r->sh->pstate);
-	virt_rmb();
+	virt_rmb();	/* pstate before prod: see above */
 	prod = READ_ONCE(r->sh->prod);
 
 	if (!afx_ring_state_ok(r, state, AFX_RING_PSTATE_MASK))
@@ -129,7 +129,7 @@ long afx_ring_write(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 	done = afx_ring_copy(r, copy, ctx, r->idx, n);
 	if (!done)
 		return -EFAULT;
-	virt_wmb();
+	virt_wmb();	/* data before the prod that covers it */
 	r->idx += done;
 	WRITE_ONCE(r->sh->prod, r->idx);
 	return done;
@@ -154,7 +154,7 @@ long afx_ring_read(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 	if (!done)
 		return -EFAULT;
 	if (!peek) {
-		virt_mb();
+		virt_mb();	/* done reading before the space is freed */
 		r->idx += done;
 		WRITE_ONCE(r->sh->cons, r->idx);
 	}
@@ -167,7 +167,7 @@ long afx_ring_read(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
  */
 bool afx_ring_tx_kick(struct afx_ring *r)
 {
-	virt_mb();
+	virt_mb();	/* prod published before want_data is read */
 	if (!READ_ONCE(r->sh->want_data))
 		return false;
 	return xchg(&r->sh->want_data, 0) != 0;
@@ -180,7 +180,7 @@ bool afx_ring_tx_kick(struct afx_ring *r)
  */
 bool afx_ring_rx_kick(struct afx_ring *r)
 {
-	virt_mb();
+	virt_mb();	/* cons published before want_space is read */
 	if (!READ_ONCE(r->sh->want_space))
 		return false;
 	if (r->size - (r->peer_idx - r->idx) < r->wake_space)
@@ -196,7 +196,7 @@ bool afx_ring_rx_kick(struct afx_ring *r)
 int afx_ring_rx_prepare_wait(struct afx_ring *r)
 {
 	WRITE_ONCE(r->sh->want_data, 1);
-	virt_mb();
+	virt_mb();	/* flag visible before prod is read again */
 	return afx_ring_rx_avail(r);
 }
 
@@ -204,7 +204,7 @@ int afx_ring_rx_prepare_wait(struct afx_ring *r)
 int afx_ring_tx_prepare_wait(struct afx_ring *r)
 {
 	WRITE_ONCE(r->sh->want_space, 1);
-	virt_mb();
+	virt_mb();	/* flag visible before cons is read again */
 	return afx_ring_tx_space(r);
 }
 
@@ -216,7 +216,7 @@ int afx_ring_tx_prepare_wait(struct afx_ring *r)
 void afx_ring_tx_set_state(struct afx_ring *r, __u32 bits)
 {
 	r->state |= bits & AFX_RING_PSTATE_MASK;
-	virt_wmb();
+	virt_wmb();	/* final prod before EOF */
 	WRITE_ONCE(r->sh->pstate, r->state);
 }
 
@@ -224,6 +224,6 @@ void afx_ring_tx_set_state(struct afx_ring *r, __u32 bits)
 void afx_ring_rx_set_state(struct afx_ring *r, __u32 bits)
 {
 	r->state |= bits & AFX_RING_CSTATE_MASK;
-	virt_wmb();
+	virt_wmb();	/* final cons before CLOSED */
 	WRITE_ONCE(r->sh->cstate, r->state);
 }

@@ -22,6 +22,7 @@
  * called with a socket lock or afx_xs_lock held.
  */
 #include "af_xen.h"
+#include <linux/af_xen.h>
 
 #include <linux/slab.h>
 #include <linux/random.h>
@@ -167,6 +168,7 @@ static void afx_ans_event(struct xenbus_watch *watch, const char *path,
 		err = EPROTO;
 	if (READ_ONCE(req->result) != 1)
 		return;
+	/* Pairs with the acquire in af_xen.c's connect_work. */
 	smp_store_release(&req->result, -err);
 	req->answered(req);
 }
