@@ -42,6 +42,8 @@
 #include <linux/hashtable.h>
 #include <linux/ratelimit.h>
 #include <linux/log2.h>
+#include <linux/delay.h>
+#include <xen/events.h>
 #include <linux/sockios.h>
 #include <asm/ioctls.h>
 #include <net/sock.h>
@@ -79,6 +81,7 @@ struct afx_sock {
 	struct afx_xs_req req;
 	struct delayed_work connect_work;
 	struct xen_so_stats stats;
+	int debug_connect;	/* AFX_DEBUG: corruption for next connect */
 };
 
 static DEFINE_SPINLOCK(afx_table_lock);
@@ -89,6 +92,7 @@ static DEFINE_MUTEX(afx_reap_lock);
 
 static const struct proto_ops afx_stream_ops;
 static void afx_connect_work(struct work_struct *work);
+static void afx_debug_connect(struct afx_sock *xs);
 
 static struct afx_sock *afx_sk(const struct sock *sk)
 {
@@ -581,6 +585,7 @@ static int afx_connect_start(struct afx_sock *xs,
 	if (err)
 		return err;
 	xs->conn_up = true;
+	afx_debug_connect(xs);
 	err = afx_xs_peer_get(xs->peer);
 	if (err)
 		goto fail;
@@ -810,6 +815,108 @@ out:
 	release_sock(sk);
 	return err;
 }
+
+#if AFX_DEBUG
+/*
+ * Test-only hostile peer (XEN_SO_DEBUG_CORRUPT): break the protocol from
+ * this end so that a test can watch the other end survive it.
+ */
+static void afx_debug_connect(struct afx_sock *xs)
+{
+	struct afx_ctrl *ctrl = xs->conn.ctrl;
+
+	switch (xs->debug_connect) {
+	case XEN_DEBUG_CONNECT_ORDER:
+		xs->conn.order = AFX_MAX_ORDER + 12;
+		break;
+	case XEN_DEBUG_CONNECT_NGREFS:
+		WRITE_ONCE(ctrl->nr_grefs, 0x40000000);
+		break;
+	case XEN_DEBUG_CONNECT_BAD_GREF:
+		WRITE_ONCE(ctrl->grefs[0], 0x0fffffff);
+		break;
+	}
+	xs->debug_connect = 0;
+}
+
+static void afx_debug_storm(struct afx_sock *xs)
+{
+	unsigned long end = jiffies + 2 * HZ;
+
+	while (time_before(jiffies, end)) {
+		notify_remote_via_irq(xs->conn.irq);
+		cond_resched();
+	}
+}
+
+static void afx_debug_ring(struct afx_sock *xs, int what)
+{
+	struct afx_ring *tx = &xs->conn.tx, *rx = &xs->conn.rx;
+
+	switch (what) {
+	case XEN_DEBUG_PROD_BEYOND:
+		WRITE_ONCE(tx->sh->prod, tx->idx + tx->size + 1);
+		break;
+	case XEN_DEBUG_PROD_BACK:
+		WRITE_ONCE(tx->sh->prod, tx->idx - 1);
+		break;
+	case XEN_DEBUG_CONS_BACK:
+		WRITE_ONCE(rx->sh->cons, rx->idx - XEN_RING_SIZE_MIN);
+		break;
+	case XEN_DEBUG_GARBAGE_FLAGS:
+		WRITE_ONCE(tx->sh->pstate, 0xdeadbeef);
+		break;
+	case XEN_DEBUG_WRITE_AFTER_EOF:
+		/* Let the peer see EOF first, then move prod past it. */
+		afx_ring_tx_set_state(tx, AFX_RING_EOF);
+		afx_notify(xs);
+		msleep(200);
+		WRITE_ONCE(tx->sh->prod, tx->idx + 1);
+		break;
+	case XEN_DEBUG_EVENT_STORM:
+		afx_debug_storm(xs);
+		return;
+	}
+	afx_notify(xs);
+}
+
+static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	struct afx_sock *xs = afx_sk(sk);
+	int what, err = 0;
+
+	if (optlen < sizeof(what))
+		return -EINVAL;
+	if (copy_from_sockptr(&what, optval, sizeof(what)))
+		return -EFAULT;
+	lock_sock(sk);
+	if (what >= XEN_DEBUG_CONNECT_ORDER &&
+	    what <= XEN_DEBUG_CONNECT_BAD_GREF)
+		xs->debug_connect = what;
+	else if (what < XEN_DEBUG_PROD_BEYOND || what > XEN_DEBUG_EVENT_STORM)
+		err = -EINVAL;
+	else if (!xs->conn_up || sk->sk_state != TCP_ESTABLISHED)
+		err = -ENOTCONN;
+	else
+		afx_debug_ring(xs, what);
+	release_sock(sk);
+	if (!err)
+		pr_warn("debug: socket port %u plays hostile peer (%d)\n",
+			xs->port, what);
+	return err;
+}
+#else
+static void afx_debug_connect(struct afx_sock *xs)
+{
+}
+
+static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	return -ENOPROTOOPT;
+}
+#endif
 
 /* ----- Data ----- */
 
@@ -1101,6 +1208,8 @@ static int afx_setsockopt(struct socket *sock, int level, int optname,
 		return -ENOPROTOOPT;
 	if (optname == XEN_SO_RING_SIZE)
 		return afx_set_ring_size(sock->sk, optval, optlen);
+	if (optname == XEN_SO_DEBUG_CORRUPT)
+		return afx_debug_corrupt(sock->sk, optval, optlen);
 	return -ENOPROTOOPT;
 }
 

@@ -47,6 +47,25 @@ struct sockaddr_xen {
 #define XEN_SO_RING_SIZE	1
 #define XEN_SO_STATS		2
 
+/*
+ * Test-only: present only in modules built with AFX_DEBUG=1, never in the
+ * default build.  Makes this end of a connection misbehave as a hostile
+ * peer would, so that tests can check how the other end copes.  The
+ * value is one of XEN_DEBUG_*; the CONNECT_ ones apply to the next
+ * connect() on this socket.
+ */
+#define XEN_SO_DEBUG_CORRUPT	100
+
+#define XEN_DEBUG_PROD_BEYOND		1	/* prod more than a ring ahead */
+#define XEN_DEBUG_PROD_BACK		2	/* prod moves backwards */
+#define XEN_DEBUG_CONS_BACK		3	/* cons moves backwards */
+#define XEN_DEBUG_GARBAGE_FLAGS		4	/* unknown state bits */
+#define XEN_DEBUG_WRITE_AFTER_EOF	5	/* data after shutdown(SHUT_WR) */
+#define XEN_DEBUG_EVENT_STORM		6	/* notify in a tight loop */
+#define XEN_DEBUG_CONNECT_ORDER		7	/* oversized ring order */
+#define XEN_DEBUG_CONNECT_NGREFS	8	/* grant count != ring order */
+#define XEN_DEBUG_CONNECT_BAD_GREF	9	/* a grant reference not ours */
+
 #define XEN_RING_SIZE_MIN	4096
 #define XEN_RING_SIZE_DEFAULT	131072
 #define XEN_RING_SIZE_MAX	1048576
