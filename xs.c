@@ -86,6 +86,25 @@ static int afx_parse_request(const char *val, struct afx_xs_incoming *in)
 	return 0;
 }
 
+/*
+ * An answer to this request (same nonce) exists: the event is a repeat.
+ * An answer with another nonce is left over from an earlier connection on
+ * the same ports and is simply overwritten.
+ */
+static bool afx_answered_already(const char *ans, u64 nonce)
+{
+	unsigned long long old;
+	bool same;
+	char *val;
+
+	val = xenbus_read(XBT_NIL, ans, "", NULL);
+	if (IS_ERR(val))
+		return false;
+	same = sscanf(val, "%llx", &old) == 1 && old == nonce;
+	kfree(val);
+	return same;
+}
+
 static void afx_incoming_work(struct work_struct *work)
 {
 	struct afx_xs_work *w = container_of(work, struct afx_xs_work, work);
@@ -106,8 +125,8 @@ static void afx_incoming_work(struct work_struct *work)
 	}
 	err = afx_parse_request(val, in);
 	kfree(val);
-	if (xenbus_exists(XBT_NIL, ans, ""))
-		goto out;	/* answered already; this is a repeat event */
+	if (!err && afx_answered_already(ans, in->nonce))
+		goto out;	/* a repeat event for this very request */
 	if (err)
 		pr_warn_ratelimited("domain %u: malformed connect request\n",
 				    in->peer);
@@ -337,7 +356,8 @@ int afx_xs_init(void)
 		pr_err("cannot read own domain id from xenstore\n");
 		return -ENODEV;
 	}
-	afx_wq = alloc_workqueue("af_xen", WQ_UNBOUND, 0);
+	/* Ordered: two events for one request are never handled at once. */
+	afx_wq = alloc_ordered_workqueue("af_xen", 0);
 	if (!afx_wq)
 		return -ENOMEM;
 	err = register_xenbus_watch(&afx_req_watch);
