@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# afx_test: the in-guest AF_XEN test suite (test/afx_test*.c).
+#
+# Included by the top-level Makefile (-include test/suite.mk), or used on
+# its own from the top of the tree:
+#
+#   make -f test/suite.mk            builds build/guest/bin/afx_test
+#   make -f test/suite.mk afx_test-selftest
+#                                    runs server and client on this host
+#                                    over 127.0.0.1: AF_XEN is missing here,
+#                                    so every case must fail -- quickly,
+#                                    with a reason, without hanging
+#
+# In the guests:  afx_test --mode server|client --peer-ip $PEER_IP
+#                          --peer-domid $PEER_DOMID   (env MY_DOMID too)
+#                 afx_test --loopback                  (one guest only)
+
+TOP ?= .
+_afx_standalone := $(filter %suite.mk,$(firstword $(MAKEFILE_LIST)))
+_afx_saved_goal := $(.DEFAULT_GOAL)
+_afx_p := $(if $(filter .,$(TOP)),,$(TOP)/)
+
+AFX_TEST_CC ?= gcc
+AFX_TEST_CFLAGS ?= -static -O2 -Wall -Wextra -Werror
+AFX_TEST_SRCS := $(addprefix $(_afx_p)test/,afx_test.c afx_test_util.c \
+	afx_test_cases.c)
+AFX_TEST_HDRS := $(_afx_p)test/afx_test.h \
+	$(_afx_p)include/uapi/linux/af_xen.h
+AFX_TEST_BIN := $(_afx_p)build/guest/bin/afx_test
+
+GUEST_BINS += $(AFX_TEST_BIN)
+
+$(AFX_TEST_BIN): $(AFX_TEST_SRCS) $(AFX_TEST_HDRS) $(_afx_p)test/suite.mk
+	@mkdir -p $(dir $@)
+	$(AFX_TEST_CC) $(AFX_TEST_CFLAGS) -I $(_afx_p)include/uapi \
+		-o $@ $(AFX_TEST_SRCS)
+
+.PHONY: afx_test afx_test-selftest afx_test-clean
+afx_test: $(AFX_TEST_BIN)
+
+# Both roles on this host, control channel over 127.0.0.1:12340.  The
+# server pretends to hang in its last case, which must be reported as a
+# timeout (after 60 s x 0.2).
+afx_test-selftest: $(AFX_TEST_BIN)
+	@rm -f $(_afx_p)build/afx_selftest.*
+	$(AFX_TEST_BIN) --mode server --peer-ip 127.0.0.1 --peer-domid 2 \
+		--my-domid 1 --control-port 12340 --timeout-scale 0.2 \
+		--selftest-hang no_socket_leak \
+		>$(_afx_p)build/afx_selftest.server 2>&1 & \
+	$(AFX_TEST_BIN) --mode client --peer-ip 127.0.0.1 --peer-domid 1 \
+		--my-domid 2 --control-port 12340 --timeout-scale 0.2 \
+		>$(_afx_p)build/afx_selftest.client 2>&1; \
+	rc=$$?; wait $$!; src=$$?; cat $(_afx_p)build/afx_selftest.client; \
+	n=$$(grep -c '^not ok - ' $(_afx_p)build/afx_selftest.client); \
+	m=$$($(AFX_TEST_BIN) --list | wc -l); \
+	echo "selftest: exit client $$rc server $$src, $$n of $$m cases not ok"; \
+	test "$$rc" = 1 && test "$$src" = 1 && test "$$n" = "$$m" && \
+	grep -q '^not ok - no_socket_leak # server guest: timeout' \
+		$(_afx_p)build/afx_selftest.client
+
+afx_test-clean:
+	rm -f $(AFX_TEST_BIN)
+
+ifneq ($(_afx_standalone),)
+.DEFAULT_GOAL := afx_test
+else
+.DEFAULT_GOAL := $(_afx_saved_goal)
+endif
