@@ -178,8 +178,8 @@ void afx_name(int fd, bool peer, struct sockaddr_xen *sa, const char *what)
 void set_ring(int fd, int size)
 {
 	step("setsockopt(XEN_SO_RING_SIZE, %d)", size);
-	if (setsockopt(fd, SOL_XEN, XEN_SO_RING_SIZE, &size, sizeof(size)))
-		fail("setsockopt(SOL_XEN, XEN_SO_RING_SIZE, %d): %s", size,
+	if (setsockopt(fd, g_family, XEN_SO_RING_SIZE, &size, sizeof(size)))
+		fail("setsockopt(g_family, XEN_SO_RING_SIZE, %d): %s", size,
 		     errname(errno));
 }
 
@@ -188,8 +188,8 @@ int get_ring(int fd)
 	int v = -1;
 	socklen_t len = sizeof(v);
 
-	if (getsockopt(fd, SOL_XEN, XEN_SO_RING_SIZE, &v, &len))
-		fail("getsockopt(SOL_XEN, XEN_SO_RING_SIZE): %s", errname(errno));
+	if (getsockopt(fd, g_family, XEN_SO_RING_SIZE, &v, &len))
+		fail("getsockopt(g_family, XEN_SO_RING_SIZE): %s", errname(errno));
 	if (len != sizeof(v))
 		fail("getsockopt(XEN_SO_RING_SIZE) length %u, expected %zu",
 		     (unsigned int)len, sizeof(v));
