@@ -112,7 +112,7 @@ static struct xen_so_stats get_stats(int fd)
 
 	memset(&st, 0xff, sizeof(st));
 	if (getsockopt(fd, g_family, XEN_SO_STATS, &st, &len))
-		fail("getsockopt(g_family, XEN_SO_STATS): %s", errname(errno));
+		fail("getsockopt(SOL_XEN, XEN_SO_STATS): %s", errname(errno));
 	if (len != sizeof(st))
 		fail("getsockopt(XEN_SO_STATS) length %u, expected %zu",
 		     (unsigned int)len, sizeof(st));
@@ -1234,8 +1234,8 @@ static void c_bidir(const struct ctx *c)
 /* ---- scatter/gather ---- */
 
 static const size_t wlens[] = { 1, 0, 100, 4096, 7, 20000, 3, 4097 };
-static const size_t rlens[] = { 3, 5000, 1, 19200, 2, 4099, 6 };
-#define IOV_TOTAL 28311
+static const size_t rlens[] = { 3, 5000, 1, 19200, 2, 4092, 6 };
+#define IOV_TOTAL 28304
 
 static struct iovec *make_iov(const size_t *lens, int n, unsigned char *base)
 {

@@ -179,7 +179,7 @@ void set_ring(int fd, int size)
 {
 	step("setsockopt(XEN_SO_RING_SIZE, %d)", size);
 	if (setsockopt(fd, g_family, XEN_SO_RING_SIZE, &size, sizeof(size)))
-		fail("setsockopt(g_family, XEN_SO_RING_SIZE, %d): %s", size,
+		fail("setsockopt(SOL_XEN, XEN_SO_RING_SIZE, %d): %s", size,
 		     errname(errno));
 }
 
@@ -189,7 +189,7 @@ int get_ring(int fd)
 	socklen_t len = sizeof(v);
 
 	if (getsockopt(fd, g_family, XEN_SO_RING_SIZE, &v, &len))
-		fail("getsockopt(g_family, XEN_SO_RING_SIZE): %s", errname(errno));
+		fail("getsockopt(SOL_XEN, XEN_SO_RING_SIZE): %s", errname(errno));
 	if (len != sizeof(v))
 		fail("getsockopt(XEN_SO_RING_SIZE) length %u, expected %zu",
 		     (unsigned int)len, sizeof(v));
