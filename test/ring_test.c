@@ -1022,14 +1022,15 @@ static void stress_fail(struct stress *s, const char *fmt, ...)
 
 /*
  * Sleep until the event is pending.  With a 2 s timeout, so that a lost
- * wake-up shows up as both threads asleep (the other side made no
- * progress) while our condition is already true; then it is counted and
- * we go on.
+ * wake-up shows up: the other side made no progress (it is asleep too)
+ * while our own condition is already true.  That, or 10 s without any
+ * progress of the other side, fails the test instead of hanging.
  */
 static void evt_wait(struct stress *s, struct evt *e, const u64 *other_ops,
-		     int (*ready)(struct stress *))
+		     int (*ready)(struct stress *), const char *who)
 {
 	struct timespec ts = { 2, 0 };
+	int idle = 0;
 
 	for (;;) {
 		u64 ops = __atomic_load_n(other_ops, __ATOMIC_RELAXED);
@@ -1042,9 +1043,19 @@ static void evt_wait(struct stress *s, struct evt *e, const u64 *other_ops,
 			continue;
 		if (__atomic_load_n(&e->pending, __ATOMIC_SEQ_CST))
 			continue;
-		if (ops == __atomic_load_n(other_ops, __ATOMIC_RELAXED) &&
-		    ready(s)) {
+		if (ops != __atomic_load_n(other_ops, __ATOMIC_RELAXED)) {
+			idle = 0;
+			continue;
+		}
+		if (ready(s)) {
 			__atomic_add_fetch(&s->lost, 1, __ATOMIC_RELAXED);
+			stress_fail(s, "lost wake-up: %s asleep with work "
+				    "ready, its peer asleep too", who);
+			return;
+		}
+		if (++idle == 5) {
+			stress_fail(s, "hang: %s waited 10 s, its peer made "
+				    "no progress", who);
 			return;
 		}
 	}
@@ -1138,7 +1149,7 @@ static void *stress_tx(void *arg)
 		if (n > 0)
 			continue;
 		s->tx_waits++;
-		evt_wait(s, &s->to_tx, &s->rx_ops, tx_ready);
+		evt_wait(s, &s->to_tx, &s->rx_ops, tx_ready, "producer");
 	}
 	/* Final prod, then EOF, then an event: the peer may be asleep. */
 	afx_ring_tx_set_state(&s->t.tx, AFX_RING_EOF);
@@ -1187,7 +1198,7 @@ static void *stress_rx(void *arg)
 		if (afx_ring_peer_eof(&s->t.rx))
 			break;
 		s->rx_waits++;
-		evt_wait(s, &s->to_rx, &s->tx_ops, rx_ready);
+		evt_wait(s, &s->to_rx, &s->tx_ops, rx_ready, "consumer");
 	}
 	return NULL;
 }
