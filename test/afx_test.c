@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,9 @@ static double g_timeout_scale = 1.0;
 static char g_step[256] = "start";
 static unsigned int g_alarm_s;
 static const char *g_hang_case;	/* --selftest-hang: simulate a hang */
+static const char *g_current_case;	/* for fatal() while a case runs */
+static bool g_judge;			/* we print the verdict lines */
+static pid_t g_current_pid;		/* the running case's process group */
 
 /* ------------------------------------------------------------------ */
 /* errno names                                                         */
@@ -363,6 +367,7 @@ static void child_main(const struct test_case *tc, int idx, enum afx_side side,
 	afx_fn fn;
 
 	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* the runner died: so do we */
 	g_res_fd = resfd;
 	if (g_sup_fd >= 0)
 		close(g_sup_fd);
@@ -445,14 +450,18 @@ static int parse_done(const char *line, int idx, struct result *r)
 static void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void fatal(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "afx_test: fatal: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("Bail out! afx_test runner error (see stderr)\n");
+	if (g_current_pid > 0)
+		kill(-g_current_pid, SIGKILL);
+	fprintf(stderr, "afx_test: fatal: %s\n", msg);
+	if (g_judge && g_current_case)
+		printf("not ok - %s # runner error: %s\n", g_current_case, msg);
+	printf("Bail out! afx_test: %s\n", msg);
 	fflush(stdout);
 	exit(2);
 }
@@ -486,6 +495,7 @@ static void run_child(const struct test_case *tc, int idx, enum afx_side side,
 		child_main(tc, idx, side, p[1]);
 	}
 	setpgid(pid, pid);
+	g_current_pid = pid;
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	deadline = now_s() + case_timeout(tc) + HARD_EXTRA_S;
@@ -576,6 +586,7 @@ static void run_child(const struct test_case *tc, int idx, enum afx_side side,
 		}
 	}
 
+	g_current_pid = 0;
 	out[outlen] = '\0';
 	parse_child_output(out, mine);
 	if (mine->status != ST_FAIL) {
@@ -951,6 +962,7 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	g_judge = side != SIDE_SERVER;
 	signal(SIGPIPE, SIG_IGN);
 	g_family = read_family();
 	g_baseline_socks = afx_sock_count();
@@ -1005,11 +1017,13 @@ int main(int argc, char **argv)
 			continue;
 
 		nrun++;
+		g_current_case = tc->name;
 		if (side == SIDE_SERVER)
 			fprintf(stderr, "afx_test: [%d] %s ...\n", i, tc->name);
 		run_child(tc, i, side, &mine, side == SIDE_LOCAL ? NULL : &peer);
 		if (side != SIDE_LOCAL)
 			ctl_resync(i);
+		g_current_case = NULL;
 
 		if (side == SIDE_LOCAL) {
 			srv = NULL;
