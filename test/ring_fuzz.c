@@ -48,6 +48,35 @@ typedef uint64_t u64;
 } while (0)
 #define ASSERT(c, ...) do { if (!(c)) FAIL(__VA_ARGS__); } while (0)
 
+/*
+ * Operations: one byte, taken modulo OP_COUNT; then its arguments.
+ * A read opcode byte >= 0x80 is a peek (OP_PEEK).
+ */
+enum {
+	OP_WRITE = 0,		/* 3 codes; len, fault limit */
+	OP_READ = 3,		/* 3 codes; len, fault limit */
+	OP_AVAIL = 6,
+	OP_SPACE,
+	OP_PROD,		/* u32 */
+	OP_PROD_NUDGE,		/* s8 */
+	OP_CONS,		/* u32 */
+	OP_CONS_NUDGE,		/* s8 */
+	OP_PSTATE,		/* u8, u32 if bit 7 */
+	OP_CSTATE,		/* u8, u32 if bit 7 */
+	OP_WANT_DATA,		/* u8, u32 if bit 0 */
+	OP_WANT_SPACE,		/* u8, u32 if bit 0 */
+	OP_POKE,		/* u16 offset, u8 value */
+	OP_TX_STATE,		/* u8 bits */
+	OP_RX_STATE,		/* u8 bits */
+	OP_TX_KICK,
+	OP_RX_KICK,
+	OP_RX_WAIT,
+	OP_TX_WAIT,
+	OP_DRAIN,		/* and every code above */
+	OP_COUNT = 24,
+	OP_PEEK = OP_READ + 6 * OP_COUNT,
+};
+
 struct in {
 	const u8 *p;
 	size_t n;
@@ -443,6 +472,100 @@ static size_t in_limit(struct in *in)
 	return b & 0x80 ? (size_t)(b & 0x7f) : SIZE_MAX;
 }
 
+/*
+ * Seed corpus: with RING_FUZZ_SEED_DIR set, a few inputs are written there
+ * before fuzzing starts (existing files are left alone).
+ */
+#define W(len)		OP_WRITE, len, 0
+#define WF(len, lim)	OP_WRITE, len, 0x80 | (lim)
+#define R(len)		OP_READ, len, 0
+#define RF(len, lim)	OP_READ, len, 0x80 | (lim)
+#define PK(len)		OP_PEEK, len, 0
+
+static const u8 seed_honest_small[] = {
+	0, 1, 0xf0,	/* 16 bytes, just below 2^32 */
+	W(7), R(5), WF(13, 3), PK(16), R(16), W(16), W(1), OP_SPACE,
+	OP_AVAIL, R(9), W(12), R(3), R(16), W(15), PK(4), RF(15, 6),
+	OP_DRAIN, W(9), OP_TX_STATE, 1, OP_AVAIL, R(4), R(16), OP_AVAIL,
+};
+
+static const u8 seed_honest_big[] = {
+	8, 2, 0x30,	/* 4 KiB around 2^31 */
+	OP_WRITE, 0xc0, 0x00, 0x10, 0, R(100), OP_WRITE, 0xc0, 0x30, 0x0f, 0,
+	OP_READ, 0xc0, 0x00, 0x20, 0, OP_SPACE, OP_DRAIN,
+	OP_WRITE, 0xc0, 0xff, 0x0f, 0, OP_READ, 0xc0, 0x01, 0x10, 0x85,
+	OP_DRAIN,
+};
+
+static const u8 seed_notify[] = {
+	2, 1, 0x00,	/* 64 bytes */
+	OP_RX_WAIT, OP_TX_KICK, W(10), OP_TX_KICK, OP_TX_KICK, R(64),
+	OP_RX_WAIT, W(64), OP_TX_WAIT, OP_RX_KICK, R(1), OP_RX_KICK, R(31),
+	OP_RX_KICK, OP_RX_KICK, OP_WANT_SPACE, 1, 7, 0, 0, 0, OP_RX_KICK,
+	OP_WANT_DATA, 1, 0, 0, 0, 0x80, OP_TX_KICK,
+};
+
+static const u8 seed_hostile_prod[] = {
+	1, 0,		/* 32 bytes at 0 */
+	W(20), R(5), OP_PROD_NUDGE, 0xff, R(3), OP_PROD_NUDGE, 20,
+	OP_AVAIL, OP_PROD, 0xff, 0xff, 0xff, 0xff, R(1),
+};
+
+static const u8 seed_hostile_cons[] = {
+	1, 1, 0xe0,
+	W(20), R(5), OP_CONS_NUDGE, 0xfe, W(1), OP_CONS_NUDGE, 30,
+	OP_SPACE, OP_CONS, 0, 0, 0, 0x80, W(1),
+};
+
+static const u8 seed_eof_state[] = {
+	3, 1, 0x80,
+	W(50), OP_TX_STATE, 1, R(10), OP_PROD_NUDGE, 1, OP_AVAIL,
+	OP_RX_STATE, 2, OP_SPACE, OP_CSTATE, 0, OP_SPACE,
+	OP_PSTATE, 0x80, 8, 0, 0, 0, OP_AVAIL,
+};
+
+static const u8 seed_poke[] = {
+	0, 0,
+	W(16), OP_POKE, 3, 0, 0x55, R(2), PK(16), R(16), OP_RX_STATE, 4,
+	OP_TX_STATE, 4, OP_AVAIL, OP_SPACE,
+};
+
+static const struct {
+	const char *name;
+	const u8 *data;
+	size_t len;
+} seeds[] = {
+#define SEED(x) { #x, x, sizeof(x) }
+	SEED(seed_honest_small), SEED(seed_honest_big), SEED(seed_notify),
+	SEED(seed_hostile_prod), SEED(seed_hostile_cons),
+	SEED(seed_eof_state), SEED(seed_poke),
+#undef SEED
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *dir = getenv("RING_FUZZ_SEED_DIR");
+	char path[4096];
+
+	(void)argc;
+	(void)argv;
+	if (!dir || !*dir)
+		return 0;
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, seeds[i].name);
+		fp = fopen(path, "wx");
+		if (!fp)
+			continue;
+		fwrite(seeds[i].data, 1, seeds[i].len, fp);
+		fclose(fp);
+	}
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -485,8 +608,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		u8 op = in_u8(&in);
 		u32 v;
 
-		switch (op % 24) {
-		case 0: case 1: case 2: {	/* local write */
+		switch (op % OP_COUNT) {
+		case OP_WRITE: case OP_WRITE + 1: case OP_WRITE + 2: {	/* local write */
 			size_t len = in_len(&in, f.size);
 			size_t lim = in_limit(&in);
 
@@ -494,55 +617,55 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				do_write(&f, len, lim);
 			break;
 		}
-		case 3: case 4: case 5: {	/* local read or peek */
+		case OP_READ: case OP_READ + 1: case OP_READ + 2: {	/* local read or peek */
 			size_t len = in_len(&in, f.size);
 			size_t lim = in_limit(&in);
 
 			if (!f.rx_dead)
-				do_read(&f, len, lim, op & 0x80);
+				do_read(&f, len, lim, op >= 0x80);
 			break;
 		}
-		case 6:
+		case OP_AVAIL:
 			if (!f.rx_dead)
 				do_avail(&f);
 			break;
-		case 7:
+		case OP_SPACE:
 			if (!f.tx_dead)
 				do_space(&f);
 			break;
-		case 8:		/* peer: any prod */
+		case OP_PROD:		/* peer: any prod */
 			f.sh->prod = in_u32(&in);
 			f.honest = false;
 			break;
-		case 9:		/* peer: prod nudged */
+		case OP_PROD_NUDGE:		/* peer: prod nudged */
 			f.sh->prod += (int8_t)in_u8(&in);
 			f.honest = false;
 			break;
-		case 10:	/* peer: any cons */
+		case OP_CONS:	/* peer: any cons */
 			f.sh->cons = in_u32(&in);
 			f.honest = false;
 			break;
-		case 11:	/* peer: cons nudged */
+		case OP_CONS_NUDGE:	/* peer: cons nudged */
 			f.sh->cons += (int8_t)in_u8(&in);
 			f.honest = false;
 			break;
-		case 12:	/* peer: pstate */
+		case OP_PSTATE:	/* peer: pstate */
 			v = in_u8(&in);
 			f.sh->pstate = v & 0x80 ? in_u32(&in) : v & 7;
 			f.honest = false;
 			break;
-		case 13:	/* peer: cstate */
+		case OP_CSTATE:	/* peer: cstate */
 			v = in_u8(&in);
 			f.sh->cstate = v & 0x80 ? in_u32(&in) : v & 7;
 			f.honest = false;
 			break;
-		case 14:	/* peer: want flags, any value */
+		case OP_WANT_DATA:	/* peer: want flags, any value */
 			f.sh->want_data = in_u8(&in) & 1 ? in_u32(&in) : 0;
 			break;
-		case 15:
+		case OP_WANT_SPACE:
 			f.sh->want_space = in_u8(&in) & 1 ? in_u32(&in) : 0;
 			break;
-		case 16: {	/* peer: scribble on the data */
+		case OP_POKE: {	/* peer: scribble on the data */
 			u32 off = in_u16(&in) & (f.size - 1);
 
 			f.data[off] = in_u8(&in);
@@ -550,7 +673,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			f.honest = false;
 			break;
 		}
-		case 17:	/* local: EOF or RESET on our producer */
+		case OP_TX_STATE:	/* local: EOF or RESET on our producer */
 			v = in_u8(&in) & AFX_RING_PSTATE_MASK;
 			if (!f.tx_dead) {
 				afx_ring_tx_set_state(&f.tx, v);
@@ -560,7 +683,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				       "pstate %#x", f.sh->pstate);
 			}
 			break;
-		case 18:	/* local: CLOSED or RESET on our consumer */
+		case OP_RX_STATE:	/* local: CLOSED or RESET on our consumer */
 			v = in_u8(&in) & AFX_RING_CSTATE_MASK;
 			if (!f.rx_dead) {
 				afx_ring_rx_set_state(&f.rx, v);
@@ -569,15 +692,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				       "cstate %#x", f.sh->cstate);
 			}
 			break;
-		case 19:
+		case OP_TX_KICK:
 			if (!f.tx_dead)
 				do_tx_kick(&f);
 			break;
-		case 20:
+		case OP_RX_KICK:
 			if (!f.rx_dead)
 				do_rx_kick(&f);
 			break;
-		case 21:
+		case OP_RX_WAIT:
 			if (!f.rx_dead) {
 				struct expect e = rx_expect(&f);
 				int n = afx_ring_rx_prepare_wait(&f.rx);
@@ -599,7 +722,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				}
 			}
 			break;
-		case 22:
+		case OP_TX_WAIT:
 			if (!f.tx_dead) {
 				struct expect e = tx_expect(&f);
 				int n = afx_ring_tx_prepare_wait(&f.tx);

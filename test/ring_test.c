@@ -1239,10 +1239,10 @@ static void t_stress(void)
 	pthread_join(prx, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	mb = s->total / 1e6;
-	printf("# %sstress: %" PRIu64 " bytes through a 128 KiB ring in "
-	       "%.2f s: %.0f MB/s\n", t_tag, s->total, secs,
-	       secs > 0 ? mb / secs : 0);
+	mb = s->rx_pos / 1e6;
+	printf("# %sstress: %" PRIu64 " of %" PRIu64 " bytes through a "
+	       "128 KiB ring in %.2f s: %.0f MB/s\n", t_tag, s->rx_pos,
+	       s->total, secs, secs > 0 ? mb / secs : 0);
 	printf("# %sstress: notifications per MB: %.3f (producer %" PRIu64
 	       ", consumer %" PRIu64 "); waits per MB: %.3f (producer %"
 	       PRIu64 ", consumer %" PRIu64 "); %" PRIu64 " peeks\n",

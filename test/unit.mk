@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Userspace tests of ring.c: unit tests, a two-thread stress test (also
+# under ThreadSanitizer) and a libFuzzer target playing a hostile peer.
+#
+# Included by the top-level Makefile (-include test/unit.mk), or used on
+# its own from the top of the tree:
+#
+#   make -f test/unit.mk unit-check   unit tests + 1 GiB stress, TSan
+#                                     stress, 30 s fuzz smoke; prints one
+#                                     "ok - ring: ..." or "not ok - ring:
+#                                     ... # why" line per test and exits
+#                                     non-zero if any failed
+#   make -f test/unit.mk fuzz         fuzz for FUZZ_SECONDS (default 600)
+#   make -f test/unit.mk unit-clean
+#
+# Knobs: RING_STRESS_BYTES (1G), TSAN_STRESS_BYTES (256M),
+# FUZZ_SMOKE_SECONDS (30), FUZZ_SECONDS (600).  Everything is built under
+# build/unit/; the fuzz corpus is build/unit/fuzz-corpus, crashes land in
+# build/unit/fuzz-artifacts/.
+
+TOP ?= .
+_unit_standalone := $(filter %unit.mk,$(firstword $(MAKEFILE_LIST)))
+_unit_saved_goal := $(.DEFAULT_GOAL)
+_unit_p := $(if $(filter .,$(TOP)),,$(TOP)/)
+
+UNIT_DIR := $(_unit_p)build/unit
+UNIT_CC ?= gcc
+UNIT_CLANG ?= clang
+UNIT_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
+UNIT_CLANG_CFLAGS ?= -O1 -g -Wall -Wextra -Werror
+UNIT_INC := -I $(_unit_p)test -I $(_unit_p).
+
+RING_STRESS_BYTES ?= 1G
+TSAN_STRESS_BYTES ?= 256M
+FUZZ_SMOKE_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+
+RING_SRC := $(_unit_p)ring.c
+RING_DEPS := $(RING_SRC) $(_unit_p)ring.h $(_unit_p)test/ring_user.h \
+	$(_unit_p)test/unit.mk
+RING_TEST := $(UNIT_DIR)/ring_test
+RING_TEST_TSAN := $(UNIT_DIR)/ring_test_tsan
+RING_FUZZ := $(UNIT_DIR)/ring_fuzz
+FUZZ_CORPUS := $(UNIT_DIR)/fuzz-corpus
+FUZZ_ARTIFACTS := $(UNIT_DIR)/fuzz-artifacts
+
+UNIT_CHECKS += unit-check
+
+$(RING_TEST): $(_unit_p)test/ring_test.c $(RING_DEPS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_INC) -o $@ $(_unit_p)test/ring_test.c \
+		$(RING_SRC) -lpthread
+
+$(RING_TEST_TSAN): $(_unit_p)test/ring_test.c $(RING_DEPS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CLANG) $(UNIT_CLANG_CFLAGS) -fsanitize=thread $(UNIT_INC) \
+		-o $@ $(_unit_p)test/ring_test.c $(RING_SRC) -lpthread
+
+$(RING_FUZZ): $(_unit_p)test/ring_fuzz.c $(RING_DEPS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CLANG) $(UNIT_CLANG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(UNIT_INC) \
+		-o $@ $(_unit_p)test/ring_fuzz.c $(RING_SRC)
+
+.PHONY: unit-check unit-build fuzz unit-clean
+unit-build: $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ)
+
+# _unit_run_fuzz SECONDS,NAME,LOG: fuzz from the corpus (seeded by the
+# target itself), print the executions and a result line; status 1 on a
+# crash.
+define _unit_run_fuzz
+	mkdir -p $(FUZZ_CORPUS) $(FUZZ_ARTIFACTS); \
+	log=$(UNIT_DIR)/$(3).log; \
+	t0=$$(date +%s); \
+	RING_FUZZ_SEED_DIR=$(FUZZ_CORPUS) $(RING_FUZZ) -max_total_time=$(1) \
+		-print_final_stats=1 -artifact_prefix=$(FUZZ_ARTIFACTS)/ \
+		$(FUZZ_CORPUS) >$$log 2>&1; rc=$$?; \
+	secs=$$(( $$(date +%s) - t0 )); \
+	[ "$$secs" -gt 0 ] || secs=1; \
+	runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -1); \
+	[ -n "$$runs" ] || runs=$$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $$log); \
+	echo "# ring: $(2): $${runs:-?} executions in $$secs s ($$(( $${runs:-0} / secs ))/s), corpus $$(ls $(FUZZ_CORPUS) | wc -l) inputs, log $$log"; \
+	if [ $$rc -eq 0 ]; then \
+		echo "ok - ring: $(2)"; \
+	else \
+		why=$$(grep -m1 -E 'ring_fuzz: line|ERROR: |runtime error|SUMMARY' $$log | tr -d '\r' | cut -c1-200); \
+		art=$$(sed -n 's/.*Test unit written to \(.*\)/\1/p' $$log | head -1); \
+		echo "not ok - ring: $(2) # exit $$rc: $${why:-see $$log}$${art:+, reproducer $$art}"; \
+	fi; \
+	[ $$rc -eq 0 ]
+endef
+
+unit-check: unit-build
+	@fail=0; \
+	out=$(UNIT_DIR)/ring_test.out; \
+	RING_STRESS_BYTES=$(RING_STRESS_BYTES) $(RING_TEST) >$$out 2>&1; rc=$$?; \
+	cat $$out; \
+	want=$$($(RING_TEST) --list | wc -l); \
+	got=$$(grep -c -E '^(not )?ok - ring: ' $$out); \
+	if [ $$rc -ne 0 ]; then fail=1; fi; \
+	if [ $$got -ne $$want ]; then \
+		echo "not ok - ring: ring_test ran all tests # $$got of $$want reported, exit $$rc"; \
+		fail=1; \
+	elif [ $$rc -ne 0 ] && ! grep -q '^not ok' $$out; then \
+		echo "not ok - ring: ring_test exit status # $$rc"; \
+	fi; \
+	out=$(UNIT_DIR)/tsan.out; log=$(UNIT_DIR)/tsan.log; \
+	RING_STRESS_BYTES=$(TSAN_STRESS_BYTES) \
+		TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$(abspath $(UNIT_DIR))/tsan.log" \
+		$(RING_TEST_TSAN) --only stress --tag "tsan " >$$out 2>&1; rc=$$?; \
+	cat $$out; \
+	races=$$(cat $$log.* 2>/dev/null | grep -c 'WARNING: ThreadSanitizer'); \
+	cat $$log.* >$$log 2>/dev/null; rm -f $$log.*; \
+	if [ $$rc -ne 0 ]; then fail=1; fi; \
+	if [ $$races -eq 0 ] && [ $$rc -ne 66 ]; then \
+		echo "ok - ring: tsan stress free of data races"; \
+	else \
+		echo "not ok - ring: tsan stress free of data races # $$races ThreadSanitizer reports, exit $$rc, see $$log"; \
+		fail=1; \
+	fi; \
+	if ! grep -q '^ok - ring: tsan stress$$' $$out && \
+	   ! grep -q '^not ok - ring: tsan stress ' $$out; then \
+		echo "not ok - ring: tsan stress # no result, exit $$rc"; \
+	fi; \
+	{ $(call _unit_run_fuzz,$(FUZZ_SMOKE_SECONDS),fuzz smoke,fuzz-smoke); } || fail=1; \
+	exit $$fail
+
+fuzz: $(RING_FUZZ)
+	@$(call _unit_run_fuzz,$(FUZZ_SECONDS),fuzz $(FUZZ_SECONDS) s,fuzz)
+
+unit-clean:
+	rm -f $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ) $(UNIT_DIR)/*.out \
+		$(UNIT_DIR)/*.log
+
+ifneq ($(_unit_standalone),)
+.DEFAULT_GOAL := unit-check
+else
+.DEFAULT_GOAL := $(_unit_saved_goal)
+endif
