@@ -258,7 +258,7 @@ static void afx_conn_teardown(struct afx_sock *xs, bool abort)
  */
 static int afx_sock_err(struct sock *sk, bool consume)
 {
-	return consume ? -sock_error(sk) : -READ_ONCE(sk->sk_err);
+	return consume ? sock_error(sk) : -READ_ONCE(sk->sk_err);
 }
 
 /* A storm or a reset seen in the shared page; 0 if the link is healthy. */
@@ -630,7 +630,7 @@ static int afx_connect_wait(struct sock *sk, long timeo)
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	if (!err && sk->sk_state != TCP_ESTABLISHED)
-		err = sk->sk_err ? -sock_error(sk) : -ECONNREFUSED;
+		err = sk->sk_err ? sock_error(sk) : -ECONNREFUSED;
 	return err;
 }
 
