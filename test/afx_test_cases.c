@@ -2405,6 +2405,153 @@ static void c_seq_connect(const struct ctx *c)
 	note("%d connect/close cycles in %.2f s", c->tc->arg, now_s() - t0);
 }
 
+
+/* ================================================================== */
+/* Cross-guest cases: a hostile peer (modules built with AFX_DEBUG=1)  */
+
+#ifdef XEN_SO_DEBUG_CORRUPT
+static const char *const corrupt_names[] = {
+	"", "prod beyond the ring", "prod moving backwards",
+	"cons moving backwards", "garbage state flags",
+	"data after EOF", "event storm", "oversized ring order",
+	"grant count not matching the order", "a grant reference not ours",
+};
+
+/* The client turns hostile; the server must fail cleanly and live on. */
+static void s_hostile(const struct ctx *c)
+{
+	int lfd = afx_listen(XEN_DOMID_ANY, c->port, 4), fd, what = c->tc->arg;
+	char line[64], b = 0;
+	ssize_t r;
+	int e;
+
+	ctl_writeln("LISTENING");
+	fd = afx_accept(lfd, NULL);
+	set_timeo(fd, SO_RCVTIMEO, 10000);
+	ctl_readln(line, sizeof(line));
+	if (!strcmp(line, "SKIP"))
+		skip("module built without AFX_DEBUG (no XEN_SO_DEBUG_CORRUPT)");
+	if (strcmp(line, "CORRUPTED"))
+		fail("control: expected CORRUPTED, got \"%s\"", line);
+	step("recv on a connection whose peer played \"%s\"",
+	     corrupt_names[what]);
+	if (what == XEN_DEBUG_CONS_BACK)
+		r = send(fd, &b, 1, MSG_NOSIGNAL);	/* we are its writer */
+	else
+		r = recv(fd, &b, 1, 0);
+	e = errno;
+	switch (what) {
+	case XEN_DEBUG_PROD_BEYOND:
+	case XEN_DEBUG_PROD_BACK:
+	case XEN_DEBUG_GARBAGE_FLAGS:
+		errno = e;
+		expect_err(r, EPROTO, corrupt_names[what]);
+		break;
+	case XEN_DEBUG_WRITE_AFTER_EOF:
+		if (r > 0)
+			fail("%s: recv delivered a byte after EOF", corrupt_names[what]);
+		/* fall through */
+	default:
+		if (r < 0 && e != EPROTO && e != ECONNRESET &&
+		    !(what == XEN_DEBUG_EVENT_STORM && e == EAGAIN))
+			fail("%s: expected EPROTO, ECONNRESET or a normal result, got %s",
+			     corrupt_names[what], errname(e));
+		note("%s: victim's %s returned %zd%s%s", corrupt_names[what],
+		     what == XEN_DEBUG_CONS_BACK ? "send" : "recv", r,
+		     r < 0 ? " " : "", r < 0 ? errname(e) : "");
+	}
+	if (r < 0 && e == EPROTO) {
+		/* After the reset: EOF and EPIPE, like a TCP socket after RST. */
+		expect_eof(fd, "after the protocol violation");
+		expect_err(send(fd, &b, 1, MSG_NOSIGNAL), EPIPE,
+			   "send after the protocol violation");
+	}
+	close(fd);
+	ctl_writeln("CHECKED");
+	/* The victim still serves a well-behaved peer. */
+	fd = afx_accept(lfd, NULL);
+	recv_byte(fd, 0x5e, "fresh connection after the hostile one");
+	close(fd);
+	close(lfd);
+}
+
+static void c_hostile(const struct ctx *c)
+{
+	int fd = cli_connect(c, 0), what = c->tc->arg;
+
+	step("setsockopt(XEN_SO_DEBUG_CORRUPT, %d)", what);
+	if (setsockopt(fd, g_family, XEN_SO_DEBUG_CORRUPT, &what, sizeof(what))) {
+		int e = errno;
+
+		ctl_writeln("SKIP");
+		if (e == ENOPROTOOPT)
+			skip("module built without AFX_DEBUG (no XEN_SO_DEBUG_CORRUPT)");
+		fail("setsockopt(XEN_SO_DEBUG_CORRUPT, %d): %s", what, errname(e));
+	}
+	ctl_writeln("CORRUPTED");
+	ctl_expectln("CHECKED");
+	close(fd);
+	fd = afx_connect(g_peer_domid, c->port);
+	send_byte(fd, 0x5e, "fresh connection after the hostile one");
+	close(fd);
+}
+
+/* A connector lying in its connect request must be refused, harmlessly. */
+static void s_hostile_connect(const struct ctx *c)
+{
+	int lfd = afx_listen(XEN_DOMID_ANY, c->port, 4), fd;
+	char line[64];
+
+	ctl_writeln("LISTENING");
+	ctl_readln(line, sizeof(line));
+	if (!strcmp(line, "SKIP"))
+		skip("module built without AFX_DEBUG (no XEN_SO_DEBUG_CORRUPT)");
+	if (strcmp(line, "TRIED"))
+		fail("control: expected TRIED, got \"%s\"", line);
+	fd = afx_accept(lfd, NULL);
+	recv_byte(fd, 0x5f, "the well-behaved connection");
+	if (poll_one(lfd, POLLIN, 0) & POLLIN)
+		fail("the hostile connection is queued on the listener");
+	close(fd);
+	close(lfd);
+}
+
+static void c_hostile_connect(const struct ctx *c)
+{
+	int fd = afx_socket(0), what = c->tc->arg, err;
+	double t0;
+
+	ctl_expectln("LISTENING");
+	step("setsockopt(XEN_SO_DEBUG_CORRUPT, %d)", what);
+	if (setsockopt(fd, g_family, XEN_SO_DEBUG_CORRUPT, &what, sizeof(what))) {
+		int e = errno;
+
+		ctl_writeln("SKIP");
+		if (e == ENOPROTOOPT)
+			skip("module built without AFX_DEBUG (no XEN_SO_DEBUG_CORRUPT)");
+		fail("setsockopt(XEN_SO_DEBUG_CORRUPT, %d): %s", what, errname(e));
+	}
+	t0 = now_s();
+	err = afx_try_connect(fd, g_peer_domid, c->port);
+	if (!err)
+		fail("connect with %s succeeded; the listener must refuse it",
+		     corrupt_names[what]);
+	note("connect with %s: %s after %.2f s", corrupt_names[what],
+	     errname(err), now_s() - t0);
+	close(fd);
+	ctl_writeln("TRIED");
+	fd = afx_connect(g_peer_domid, c->port);
+	send_byte(fd, 0x5f, "the well-behaved connection");
+	expect_eof(fd, "server closes");
+	close(fd);
+}
+
+#define HOSTILE(n, what) \
+	X(n, 60, s_hostile, c_hostile, .arg = what)
+#define HOSTILE_CONNECT(n, what) \
+	X(n, 90, s_hostile_connect, c_hostile_connect, .arg = what)
+#endif /* XEN_SO_DEBUG_CORRUPT */
+
 /* ================================================================== */
 
 #define L(n, t, fn, ...) \
@@ -2492,6 +2639,18 @@ const struct test_case afx_cases[] = {
 	X("multi_conn", 40, s_multi_conn, c_multi_conn),
 	X("backlog_full", 60, s_backlog_full, c_backlog_full),
 	X("seq_connect_200", 300, s_seq_connect, c_seq_connect, .arg = 200),
+#ifdef XEN_SO_DEBUG_CORRUPT
+	/* hostile peer: run only against modules built with AFX_DEBUG=1 */
+	HOSTILE("hostile_prod_beyond", XEN_DEBUG_PROD_BEYOND),
+	HOSTILE("hostile_prod_back", XEN_DEBUG_PROD_BACK),
+	HOSTILE("hostile_cons_back", XEN_DEBUG_CONS_BACK),
+	HOSTILE("hostile_garbage_flags", XEN_DEBUG_GARBAGE_FLAGS),
+	HOSTILE("hostile_write_after_eof", XEN_DEBUG_WRITE_AFTER_EOF),
+	HOSTILE("hostile_event_storm", XEN_DEBUG_EVENT_STORM),
+	HOSTILE_CONNECT("hostile_connect_order", XEN_DEBUG_CONNECT_ORDER),
+	HOSTILE_CONNECT("hostile_connect_ngrefs", XEN_DEBUG_CONNECT_NGREFS),
+	HOSTILE_CONNECT("hostile_connect_bad_gref", XEN_DEBUG_CONNECT_BAD_GREF),
+#endif
 	/* last: nothing leaked by all of the above */
 	L("no_socket_leak", 60, t_leak_check),
 };
