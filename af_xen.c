@@ -977,7 +977,7 @@ static int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	while (sent < len) {
 		n = afx_tx_ready(xs, true);
 		if (n == 0) {
-			n = afx_ring_tx_prepare_wait(&xs->conn.tx);
+			n = afx_conn_tx_wait(&xs->conn);
 			if (n == 0) {
 				xs->stats.waits_space++;
 				err = afx_sleep(sk, &wait, &timeo);
@@ -1055,7 +1055,7 @@ static int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			continue;
 		if (eof || copied >= target)
 			break;
-		if (afx_ring_rx_prepare_wait(&xs->conn.rx) != 0)
+		if (afx_conn_rx_wait(&xs->conn) != 0)
 			continue;
 		xs->stats.waits_data++;
 		err = afx_sleep(sk, &wait, &timeo);
@@ -1080,7 +1080,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 
 	n = afx_rx_ready(xs, &eof, false);
 	if (n == 0 && !eof && sk->sk_state == TCP_ESTABLISHED)
-		n = afx_ring_rx_prepare_wait(&c->rx);
+		n = afx_conn_rx_wait(c);
 	if (n < 0 || eof || n >= READ_ONCE(sk->sk_rcvlowat))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	rd_hup = eof || (sk->sk_shutdown & RCV_SHUTDOWN);
@@ -1089,7 +1089,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 
 	n = afx_tx_ready(xs, false);
 	if (n == 0)
-		n = afx_ring_tx_prepare_wait(&c->tx);
+		n = afx_conn_tx_wait(c);
 	if (n != 0)	/* space, or an error the writer must learn */
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	wr_hup = (sk->sk_shutdown & SEND_SHUTDOWN) ||

@@ -47,8 +47,9 @@ struct afx_ctrl {
  * Set up once (afx_conn_offer or afx_conn_accept) and torn down once
  * (afx_conn_release), both under the owning socket's lock.  The rings
  * are used under that same lock.  The interrupt handler only reads the
- * shared page and calls @event; @last_sig, @storm_* and @ntf_rx are
- * written by it alone.
+ * shared page and calls @event; @seen_*, @streak, @storm and @ntf_rx are
+ * written by it alone.  @armed is bumped (socket lock) each time this
+ * side asks the peer for an event.
  */
 struct afx_conn {
 	domid_t peer;
@@ -70,12 +71,15 @@ struct afx_conn {
 	void *arg;
 	u64 ntf_tx;
 	u64 ntf_rx;
-	u32 last_sig;
-	unsigned long storm_start;
-	unsigned int storm_count;
-	bool storm;		/* peer flooded us with empty events */
+	unsigned int armed;
+	unsigned int seen_armed;
+	u32 seen_states;
+	unsigned int streak;
+	bool storm;		/* peer flooded us with events */
 };
 
+int afx_conn_rx_wait(struct afx_conn *c);
+int afx_conn_tx_wait(struct afx_conn *c);
 int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order);
 int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		    evtchn_port_t remote_port, unsigned int order);

@@ -27,47 +27,47 @@
 #include <xen/interface/event_channel.h>
 #include <asm/xen/hypercall.h>
 
-/* More empty events than this in one second from one peer: a flood. */
-#define AFX_STORM_LIMIT		2000
+/*
+ * This many events in a row that we had not asked for: a flood.  The
+ * event core delays a port 1, 2, 4, ... jiffies after each spurious
+ * event, so at HZ=250 the eighth arrives about half a second in.
+ */
+#define AFX_STORM_STREAK	8
 
-static u32 afx_conn_signature(const struct afx_conn *c)
+static u32 afx_conn_states(const struct afx_conn *c)
 {
 	const struct afx_ring_shared *a = &c->ctrl->c2s, *b = &c->ctrl->s2c;
 
-	return READ_ONCE(a->prod) ^ READ_ONCE(a->cons) * 3 ^
-	       READ_ONCE(b->prod) * 5 ^ READ_ONCE(b->cons) * 7 ^
-	       (READ_ONCE(a->pstate) | READ_ONCE(a->cstate) << 4 |
-		READ_ONCE(b->pstate) << 8 | READ_ONCE(b->cstate) << 12) ^
-	       (READ_ONCE(a->want_data) | READ_ONCE(a->want_space) << 1 |
-		READ_ONCE(b->want_data) << 2 | READ_ONCE(b->want_space) << 3)
-	       << 16;
+	return READ_ONCE(a->pstate) ^ READ_ONCE(a->cstate) << 8 ^
+	       READ_ONCE(b->pstate) << 16 ^ READ_ONCE(b->cstate) << 24;
 }
 
 /*
- * An event that changed nothing in the shared page is spurious: tell the
- * event core so (lateeoi then delays this port), and count a flood as a
- * protocol violation of its own so that the socket can reset it.
+ * The peer may send an event only after it cleared a want_* flag that we
+ * set (each time we set one we bump c->armed) or after it changed a state
+ * word.  Anything else is spurious: tell the event core (lateeoi then
+ * throttles this port, XSA-332) and treat a streak of them as a protocol
+ * violation of its own, so that the socket resets the connection.
  */
 static irqreturn_t afx_conn_interrupt(int irq, void *arg)
 {
 	struct afx_conn *c = arg;
-	unsigned int eoi = 0;
-	u32 sig = afx_conn_signature(c);
+	unsigned int armed = READ_ONCE(c->armed), eoi = 0;
+	u32 states = afx_conn_states(c);
 
 	c->ntf_rx++;
-	if (sig == c->last_sig) {
+	if (armed == c->seen_armed && states == c->seen_states) {
 		eoi = XEN_EOI_FLAG_SPURIOUS;
-		if (time_after(jiffies, c->storm_start + HZ)) {
-			c->storm_start = jiffies;
-			c->storm_count = 0;
-		}
-		if (++c->storm_count > AFX_STORM_LIMIT && !c->storm) {
+		if (++c->streak >= AFX_STORM_STREAK && !c->storm) {
 			WRITE_ONCE(c->storm, true);
 			pr_warn_ratelimited("event storm from domain %u\n",
 					    c->peer);
 		}
+	} else {
+		c->streak = 0;
 	}
-	c->last_sig = sig;
+	c->seen_armed = armed;
+	c->seen_states = states;
 	c->event(c->arg);
 	xen_irq_lateeoi(irq, eoi);
 	return IRQ_HANDLED;
@@ -90,6 +90,22 @@ static void afx_evtchn_close(evtchn_port_t port)
 	struct evtchn_close close = { .port = port };
 
 	HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+}
+
+/*
+ * Ask the peer for an event when data (or space) arrives.  Counted, so
+ * that the interrupt handler can tell an event we asked for from a flood.
+ */
+int afx_conn_rx_wait(struct afx_conn *c)
+{
+	WRITE_ONCE(c->armed, c->armed + 1);
+	return afx_ring_rx_prepare_wait(&c->rx);
+}
+
+int afx_conn_tx_wait(struct afx_conn *c)
+{
+	WRITE_ONCE(c->armed, c->armed + 1);
+	return afx_ring_tx_prepare_wait(&c->tx);
 }
 
 void afx_conn_notify(struct afx_conn *c)
@@ -136,7 +152,7 @@ static void afx_conn_init_rings(struct afx_conn *c)
 		afx_ring_init(&c->tx, &c->ctrl->s2c, c->va[1], size);
 		afx_ring_init(&c->rx, &c->ctrl->c2s, c->va[0], size);
 	}
-	c->last_sig = afx_conn_signature(c);
+	c->seen_states = afx_conn_states(c);
 }
 
 /* ----- Granting side ----- */
