@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# af_xen: AF_XEN stream sockets between Xen guests.
+#
+#   make            the module (af_xen.ko) and the guest programs
+#   make check      every test: userspace ring tests, then the in-guest
+#                   suites on an emulated Xen host (QEMU); ends with
+#                   "N passed, M failed"
+#   make demo       stream data between two guests over AF_XEN, compare
+#                   with UNIX and TCP sockets
+#   make bench      the benchmark matrix (bench-results/)
+#   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 600)
+#   make style      checkpatch --strict; make sparse: sparse (C=2)
+#
+# KDIR selects the kernel to build against (default: the Debian 6.1
+# headers that scripts/setup-deps installs, else the running kernel).
+
+TOP := .
+KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC := af_xen.c af_xen.h ring.c ring.h grant.c xs.c compat.h Kbuild \
+	include/uapi/linux/af_xen.h
+
+.DEFAULT_GOAL := all
+GUEST_BINS :=
+UNIT_CHECKS :=
+-include test/unit.mk
+-include test/suite.mk
+-include test/bench.mk
+-include tools/tools.mk
+-include test/harness.mk
+
+.PHONY: all module debug-module userspace check demo bench style sparse \
+	clean deps install dkms-install
+
+all: module debug-module userspace
+
+deps:
+	@scripts/setup-deps
+
+module: $(KSRC)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The test-only hostile-peer build (XEN_SO_DEBUG_CORRUPT), never the one
+# that ships: a copy of the sources built with AFX_DEBUG=1.
+debug-module: build/debug/af_xen.ko
+build/debug/af_xen.ko: $(KSRC)
+	@mkdir -p build/debug/include/uapi/linux
+	@for f in $(KSRC); do cp $$f build/debug/$$f; done
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/debug AFX_DEBUG=1 modules
+
+userspace: $(GUEST_BINS)
+
+check:
+	@scripts/check
+
+demo:
+	@scripts/demo
+
+bench:
+	@scripts/bench
+
+CHECKPATCH := build/checkpatch/scripts/checkpatch.pl
+$(CHECKPATCH):
+	@scripts/setup-deps
+	@mkdir -p build/checkpatch
+	tar -xf build/debs/root/usr/src/linux-source-6.1.tar.xz \
+		-C build/checkpatch --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	@touch $@
+
+# compat.h exists to test LINUX_VERSION_CODE; checkpatch objects to that
+# by design, so those two checks are off for that one file.
+style: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h ring.c ring.h \
+		grant.c xs.c include/uapi/linux/af_xen.h
+	$(CHECKPATCH) --no-tree --strict -q \
+		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h
+
+sparse:
+	touch af_xen.c
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	install -m 755 build/guest/bin/af_xen-setup /usr/sbin/af_xen-setup
+	install -m 644 tools/af_xen.modprobe.conf /etc/modprobe.d/af_xen.conf
+	install -m 644 include/uapi/linux/af_xen.h /usr/include/linux/af_xen.h
+	depmod -a $(KVER)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	rm -rf build/guest build/debug build/unit build/host build/run.*
+
+print-unit-checks:
+	@echo $(UNIT_CHECKS)
