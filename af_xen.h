@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <linux/bits.h>
 #include <linux/workqueue.h>
+#include <linux/atomic.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
 #include "ring.h"
@@ -86,6 +87,8 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 void afx_conn_release(struct afx_conn *c);
 void afx_conn_notify(struct afx_conn *c);
 
+extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns;
+
 /* ----- Rendezvous through xenstore (xs.c) ----- */
 
 #define AFX_XS_PATH_MAX		96
@@ -125,6 +128,7 @@ void afx_xs_request_done(struct afx_xs_req *req);
 int afx_xs_answer(const struct afx_xs_incoming *in, int err);
 int afx_xs_peer_get(domid_t peer);
 void afx_xs_peer_put(domid_t peer);
+int afx_xs_nr_watches(void);
 
 /* Called by xs.c, in process context from afx_wq. */
 int afx_sock_incoming(const struct afx_xs_incoming *in);

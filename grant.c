@@ -28,6 +28,14 @@
 #include <asm/xen/hypercall.h>
 
 /*
+ * Resources held right now, for /proc/net/af_xen_stat: leak tests compare
+ * them before and after thousands of connections.
+ */
+atomic_t afx_nr_grants = ATOMIC_INIT(0);
+atomic_t afx_nr_mapped = ATOMIC_INIT(0);
+atomic_t afx_nr_evtchns = ATOMIC_INIT(0);
+
+/*
  * This many events in a row that we had not asked for: a flood.  The
  * event core delays a port 1, 2, 4, ... jiffies after each spurious
  * event, so at HZ=250 the eighth arrives about half a second in.
@@ -82,6 +90,7 @@ static int afx_conn_bind_irq(struct afx_conn *c)
 	if (irq < 0)
 		return irq;
 	c->irq = irq;
+	atomic_inc(&afx_nr_evtchns);
 	return 0;
 }
 
@@ -157,6 +166,19 @@ static void afx_conn_init_rings(struct afx_conn *c)
 
 /* ----- Granting side ----- */
 
+/* A granted page is freed once the peer no longer maps it. */
+static void afx_give_back(grant_ref_t ref, struct page *page)
+{
+	if (!page)
+		return;
+	if (ref) {
+		gnttab_end_foreign_access(ref, page);
+		atomic_dec(&afx_nr_grants);
+	} else {
+		__free_page(page);
+	}
+}
+
 static void afx_conn_ungrant(struct afx_conn *c)
 {
 	unsigned int i;
@@ -171,20 +193,9 @@ static void afx_conn_ungrant(struct afx_conn *c)
 	 * unmapped it (gnttab defers the free); a page never granted is
 	 * freed here.  XSA-396: never reuse a page the peer may still map.
 	 */
-	for (i = 0; c->pages && i < 2 * c->npages; i++) {
-		if (!c->pages[i])
-			continue;
-		if (c->grefs[i])
-			gnttab_end_foreign_access(c->grefs[i], c->pages[i]);
-		else
-			__free_page(c->pages[i]);
-	}
-	if (c->ctrl_page) {
-		if (c->ctrl_gref)
-			gnttab_end_foreign_access(c->ctrl_gref, c->ctrl_page);
-		else
-			__free_page(c->ctrl_page);
-	}
+	for (i = 0; c->pages && i < 2 * c->npages; i++)
+		afx_give_back(c->grefs[i], c->pages[i]);
+	afx_give_back(c->ctrl_gref, c->ctrl_page);
 	c->ctrl_page = NULL;
 	c->ctrl = NULL;
 	afx_conn_free_arrays(c);
@@ -199,6 +210,7 @@ static int afx_grant(domid_t peer, struct page *page, bool ro,
 		return r;
 	/* 0 is a valid reference but never handed out to a guest driver. */
 	*ref = r;
+	atomic_inc(&afx_nr_grants);
 	return 0;
 }
 
@@ -310,10 +322,12 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	}
 	err = gnttab_map_refs(ops, NULL, pages, n);
 	for (i = 0; i < n; i++) {
-		if (ops[i].status == GNTST_okay)
-			handles[i] = ops[i].handle;
-		else if (!err)
-			err = -EPROTO;
+		if (ops[i].status != GNTST_okay) {
+			err = err ?: -EPROTO;
+			continue;
+		}
+		handles[i] = ops[i].handle;
+		atomic_inc(&afx_nr_mapped);
 	}
 	if (err)
 		pr_warn_ratelimited("domain %u: cannot map its grants (%d)\n",
@@ -343,6 +357,7 @@ static void afx_unmap(unsigned int n, struct page **pages,
 				    GNTMAP_host_map, handles[i]);
 		handles[i] = INVALID_GRANT_HANDLE;
 		mapped[m++] = pages[i];
+		atomic_dec(&afx_nr_mapped);
 	}
 	if (m && gnttab_unmap_refs(ops, NULL, mapped, m))
 		pr_warn_ratelimited("grant unmap failed\n");
@@ -462,8 +477,10 @@ fail:
 void afx_conn_release(struct afx_conn *c)
 {
 	/* Closes the port too; the handler is not running after this. */
-	if (c->irq > 0)
+	if (c->irq > 0) {
 		unbind_from_irqhandler(c->irq, c);
+		atomic_dec(&afx_nr_evtchns);
+	}
 	c->irq = 0;
 	if (c->granter)
 		afx_conn_ungrant(c);

@@ -47,6 +47,13 @@ static domid_t afx_self = DOMID_INVALID;
 static DEFINE_MUTEX(afx_xs_lock);
 static LIST_HEAD(afx_peers);		/* afx_xs_lock */
 static bool afx_published;		/* afx_xs_lock */
+static atomic_t afx_nr_watches = ATOMIC_INIT(0);
+
+/* Watches we hold on peers' nodes and pending connect answers. */
+int afx_xs_nr_watches(void)
+{
+	return atomic_read(&afx_nr_watches);
+}
 
 domid_t afx_xs_self(void)
 {
@@ -95,12 +102,13 @@ static bool afx_answered_already(const char *ans, u64 nonce)
 {
 	unsigned long long old;
 	bool same;
+	int err;
 	char *val;
 
 	val = xenbus_read(XBT_NIL, ans, "", NULL);
 	if (IS_ERR(val))
 		return false;
-	same = sscanf(val, "%llx", &old) == 1 && old == nonce;
+	same = sscanf(val, "%llx %d", &old, &err) == 2 && old == nonce;
 	kfree(val);
 	return same;
 }
@@ -214,6 +222,7 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 		unregister_xenbus_watch(&req->watch);
 		return err;
 	}
+	atomic_inc(&afx_nr_watches);
 	req->active = true;
 	return 0;
 }
@@ -223,6 +232,7 @@ void afx_xs_request_done(struct afx_xs_req *req)
 	if (!req->active)
 		return;
 	unregister_xenbus_watch(&req->watch);
+	atomic_dec(&afx_nr_watches);
 	xenbus_rm(XBT_NIL, req->req_path, "");
 	req->active = false;
 }
@@ -318,10 +328,12 @@ int afx_xs_peer_get(domid_t domid)
 	p->watch.node = p->path;
 	p->watch.callback = afx_peer_event;
 	err = register_xenbus_watch(&p->watch);
-	if (err)
+	if (err) {
 		kfree(p);
-	else
+	} else {
 		list_add(&p->node, &afx_peers);
+		atomic_inc(&afx_nr_watches);
+	}
 out:
 	mutex_unlock(&afx_xs_lock);
 	return err;
@@ -338,6 +350,7 @@ void afx_xs_peer_put(domid_t domid)
 		if (!--p->refs) {
 			list_del(&p->node);
 			unregister_xenbus_watch(&p->watch);
+			atomic_dec(&afx_nr_watches);
 			kfree(p);
 		}
 		break;
