@@ -1,17 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The harness's own guest programs: the per-guest test driver, the TCP
-# baseline and (for the harness self-test only) a module that warns.
+# The harness's own guest programs: the per-guest test driver, xfer (the
+# TCP baseline and make demo's transfers) and (for the harness self-test only) a module that warns.
 
 TOP ?= .
 _h_p := $(if $(filter .,$(TOP)),,$(TOP)/)
 HARNESS_BIN := $(_h_p)build/guest/bin
 
-GUEST_BINS += $(HARNESS_BIN)/guest-tests $(HARNESS_BIN)/tcpxfer
+GUEST_BINS += $(HARNESS_BIN)/guest-tests $(HARNESS_BIN)/xfer
 
-$(HARNESS_BIN)/tcpxfer: $(_h_p)test/tcpxfer.c
+$(HARNESS_BIN)/xfer: $(_h_p)test/xfer.c $(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $<
 
 $(HARNESS_BIN)/guest-tests: $(_h_p)test/guest-tests
 	@mkdir -p $(dir $@)
