@@ -164,6 +164,19 @@ static void afx_conn_init_rings(struct afx_conn *c)
 	c->seen_states = afx_conn_states(c);
 }
 
+/* Shared memory in place and our port open: wire up rings and the irq. */
+static int afx_conn_start(struct afx_conn *c, evtchn_port_t port)
+{
+	int err;
+
+	c->port = port;
+	afx_conn_init_rings(c);
+	err = afx_conn_bind_irq(c);
+	if (err)
+		afx_evtchn_close(port);
+	return err;
+}
+
 /* ----- Granting side ----- */
 
 /* A granted page is freed once the peer no longer maps it. */
@@ -273,13 +286,9 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
 	if (err)
 		goto fail;
-	c->port = alloc.port;
-	afx_conn_init_rings(c);
-	err = afx_conn_bind_irq(c);
-	if (err) {
-		afx_evtchn_close(c->port);
+	err = afx_conn_start(c, alloc.port);
+	if (err)
 		goto fail;
-	}
 	return 0;
 fail:
 	afx_conn_ungrant(c);
@@ -461,13 +470,9 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 				    peer, remote_port, err);
 		goto fail;
 	}
-	c->port = bind.local_port;
-	afx_conn_init_rings(c);
-	err = afx_conn_bind_irq(c);
-	if (err) {
-		afx_evtchn_close(c->port);
+	err = afx_conn_start(c, bind.local_port);
+	if (err)
 		goto fail;
-	}
 	return 0;
 fail:
 	afx_conn_unmap(c);
