@@ -816,6 +816,15 @@ out:
 	return err;
 }
 
+static int afx_opt_int(sockptr_t optval, unsigned int optlen, int *val)
+{
+	if (optlen < sizeof(*val))
+		return -EINVAL;
+	if (copy_from_sockptr(val, optval, sizeof(*val)))
+		return -EFAULT;
+	return 0;
+}
+
 #if AFX_DEBUG
 /*
  * Test-only hostile peer (XEN_SO_DEBUG_CORRUPT): break the protocol from
@@ -884,12 +893,11 @@ static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
 			     unsigned int optlen)
 {
 	struct afx_sock *xs = afx_sk(sk);
-	int what, err = 0;
+	int what, err;
 
-	if (optlen < sizeof(what))
-		return -EINVAL;
-	if (copy_from_sockptr(&what, optval, sizeof(what)))
-		return -EFAULT;
+	err = afx_opt_int(optval, optlen, &what);
+	if (err)
+		return err;
 	lock_sock(sk);
 	if (what >= XEN_DEBUG_CONNECT_ORDER &&
 	    what <= XEN_DEBUG_CONNECT_BAD_GREF)
@@ -1181,12 +1189,11 @@ static int afx_set_ring_size(struct sock *sk, sockptr_t optval,
 			     unsigned int optlen)
 {
 	struct afx_sock *xs = afx_sk(sk);
-	int size, err = 0;
+	int size, err;
 
-	if (optlen < sizeof(size))
-		return -EINVAL;
-	if (copy_from_sockptr(&size, optval, sizeof(size)))
-		return -EFAULT;
+	err = afx_opt_int(optval, optlen, &size);
+	if (err)
+		return err;
 	if (size < XEN_RING_SIZE_MIN || size > XEN_RING_SIZE_MAX ||
 	    !is_power_of_2(size))
 		return -EINVAL;
