@@ -414,7 +414,8 @@ static int afx_release(struct socket *sock)
 	afx_unbind_port(xs);
 	if (sk->sk_state == TCP_LISTEN)
 		afx_drain_accept_q(xs);
-	afx_sock_destroy(xs, false);
+	/* Only an established stream ends gracefully; anything else aborts. */
+	afx_sock_destroy(xs, sk->sk_state != TCP_ESTABLISHED);
 	sock_orphan(sk);
 	release_sock(sk);
 	sock_put(sk);
