@@ -30,7 +30,7 @@ UNIT_CHECKS :=
 -include tools/tools.mk
 -include test/harness.mk
 
-.PHONY: all module debug-module userspace check demo bench style sparse \
+.PHONY: all module debug-module userspace check demo bench style sparse lint \
 	clean deps install dkms-install
 
 all: module debug-module userspace
@@ -82,6 +82,17 @@ style: $(CHECKPATCH)
 sparse:
 	touch af_xen.c
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
+
+# A fresh copy built with W=1 and sparse on every file: any line they
+# print about our sources is a finding (make check counts them).
+lint:
+	@for dbg in 0 1; do \
+		d=build/lint$$dbg; rm -rf $$d; mkdir -p $$d/include/uapi/linux; \
+		for f in $(KSRC); do cp $$f $$d/$$f; done; \
+		$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$$d W=1 C=1 \
+			AFX_DEBUG=$$([ $$dbg = 1 ] && echo 1) modules 2>&1 | \
+			grep -E '^$(CURDIR)/build/lint.*(warning|error)' && exit 1; \
+	done; exit 0
 
 install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
