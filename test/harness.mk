@@ -21,3 +21,8 @@ build/warn/afx_warn.ko: $(_h_p)test/warn/warn.c $(_h_p)test/warn/Kbuild
 	@mkdir -p build/warn
 	cp $^ build/warn/
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/warn modules
+
+GUEST_BINS += $(HARNESS_BIN)/xbench
+$(HARNESS_BIN)/xbench: $(_h_p)test/xbench.c $(_h_p)include/uapi/linux/af_xen.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $<

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xbench: the measurements behind `make bench`.
+ *
+ *   xbench serve                      in one guest: sink/echo server on
+ *                                     AF_XEN port 7000 and TCP port 7001
+ *   xbench tput T ADDR MSG SECS [STREAMS [RING]]
+ *   xbench rtt T ADDR COUNT
+ *   xbench memcpy SIZE SECS
+ *   xbench quit T ADDR                stop a server
+ *
+ * T is xen (ADDR = domid), tcp (ADDR = IPv4), unix (ADDR = path), or
+ * tcplo / xenlo: the same as tcp / xen, labelled as loopback inside one
+ * guest (its server: `xbench serve-local`, which also serves unix).
+ * Results are printed as CSV lines starting with "BENCH," that
+ * scripts/bench collects:
+ *   BENCH,tput,T,MSG,RING,STREAMS,MB/s,NTF_TX_PER_MB,NTF_RX_PER_MB
+ *   BENCH,rtt,T,1,0,1,MEDIAN_US,P99_US,0
+ *   BENCH,memcpy,-,SIZE,0,1,MB/s,0,0
+ * Throughput is taken at the sender from the first byte to the
+ * receiver's acknowledgement of end-of-file, so no byte still sitting in
+ * a socket buffer is counted as moved.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/af_xen.h>
+
+#define XEN_PORT	7000
+#define TCP_PORT	7001
+#define UNIX_PATH	"/tmp/xbench.sock"
+#define MAXMSG		(16 << 20)
+
+enum { MODE_SINK = 'S', MODE_ECHO = 'P', MODE_QUIT = 'Q' };
+
+struct hdr {
+	uint32_t mode;
+	uint32_t msg;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "xbench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int full(int fd, void *buf, size_t len, int wr)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int xconnect(const char *t, const char *addr, int ring)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd, one = 1, i;
+
+	if (!strncmp(t, "xen", 3)) {
+		struct sockaddr_xen *x = (void *)&ss;
+
+		x->sxen_family = AF_XEN;
+		x->sxen_domid = atoi(addr);
+		x->sxen_port = XEN_PORT;
+		len = sizeof(*x);
+	} else if (!strncmp(t, "tcp", 3)) {
+		struct sockaddr_in *in = (void *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(TCP_PORT);
+		inet_pton(AF_INET, addr, &in->sin_addr);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_un *un = (void *)&ss;
+
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", addr);
+		len = sizeof(*un);
+	}
+	for (i = 0; i < 100; i++) {
+		fd = socket(ss.ss_family, SOCK_STREAM, 0);
+		if (fd < 0)
+			die("socket");
+		if (ring && ss.ss_family == AF_XEN &&
+		    setsockopt(fd, SOL_XEN, XEN_SO_RING_SIZE, &ring,
+			       sizeof(ring)))
+			die("XEN_SO_RING_SIZE");
+		if (ss.ss_family == AF_INET)
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				   sizeof(one));
+		if (!connect(fd, (struct sockaddr *)&ss, len))
+			return fd;
+		close(fd);
+		usleep(100000);
+	}
+	die("connect");
+	return -1;
+}
+
+/* ----- server ----- */
+
+static void serve_conn(int fd)
+{
+	static char buf[MAXMSG];
+	struct hdr h;
+	char b = 0;
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (full(fd, &h, sizeof(h), 0))
+		exit(0);
+	if (h.mode == MODE_QUIT)
+		exit(42);
+	if (h.mode == MODE_ECHO) {
+		while (read(fd, &b, 1) == 1)
+			if (write(fd, &b, 1) != 1)
+				break;
+		exit(0);
+	}
+	if (h.msg == 0 || h.msg > MAXMSG)
+		h.msg = 65536;
+	while (read(fd, buf, h.msg) > 0)
+		;
+	/* End of file seen: everything sent has been received. */
+	if (write(fd, &b, 1) != 1)
+		exit(1);
+	exit(0);
+}
+
+static int xlisten(int family)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd, one = 1;
+
+	if (family == AF_XEN) {
+		struct sockaddr_xen *x = (void *)&ss;
+
+		x->sxen_family = AF_XEN;
+		x->sxen_domid = XEN_DOMID_ANY;
+		x->sxen_port = XEN_PORT;
+		len = sizeof(*x);
+	} else if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(TCP_PORT);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_un *un = (void *)&ss;
+
+		un->sun_family = AF_UNIX;
+		strcpy(un->sun_path, UNIX_PATH);
+		unlink(UNIX_PATH);
+		len = sizeof(*un);
+	}
+	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64))
+		die("listen");
+	return fd;
+}
+
+/* Accept on every listener; a child per connection; stop on MODE_QUIT. */
+static int serve(int local)
+{
+	struct pollfd p[3];
+	int n = 0, i, st;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* A guest-to-guest server; or a loopback one (AF_XEN on port 7000
+	 * would collide with a guest-to-guest server in the same guest).
+	 */
+	if (!local)
+		p[n++].fd = xlisten(AF_XEN);
+	p[n++].fd = xlisten(AF_INET);
+	if (local)
+		p[n++].fd = xlisten(AF_UNIX);
+	for (i = 0; i < n; i++)
+		p[i].events = POLLIN;
+	printf("xbench: serving\n");
+	fflush(stdout);
+	for (;;) {
+		pid_t pid;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 42)
+				return 0;
+		if (poll(p, n, 200) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			if (!(p[i].revents & POLLIN))
+				continue;
+			fd = accept(p[i].fd, NULL, NULL);
+			if (fd < 0)
+				continue;
+			if (!fork()) {
+				for (int j = 0; j < n; j++)
+					close(p[j].fd);
+				serve_conn(fd);
+			}
+			close(fd);
+		}
+	}
+}
+
+/* ----- client ----- */
+
+struct result {
+	double bytes, secs, ntf_tx, ntf_rx;
+};
+
+static void one_stream(const char *t, const char *addr, uint32_t msg,
+		       double secs, int ring, struct result *r)
+{
+	static char buf[MAXMSG];
+	struct hdr h = { MODE_SINK, msg };
+	struct xen_so_stats st;
+	socklen_t sl = sizeof(st);
+	double t0, end;
+	char b;
+	int fd = xconnect(t, addr, ring);
+
+	memset(buf, 0x5a, msg);
+	if (full(fd, &h, sizeof(h), 1))
+		die("header");
+	r->bytes = 0;
+	t0 = now();
+	end = t0 + secs;
+	while (now() < end) {
+		if (full(fd, buf, msg, 1))
+			die("write");
+		r->bytes += msg;
+	}
+	shutdown(fd, SHUT_WR);
+	if (read(fd, &b, 1) != 1)
+		die("acknowledgement");
+	r->secs = now() - t0;
+	r->ntf_tx = r->ntf_rx = 0;
+	if (!strncmp(t, "xen", 3) &&
+	    !getsockopt(fd, SOL_XEN, XEN_SO_STATS, &st, &sl)) {
+		r->ntf_tx = st.notifies_sent;
+		r->ntf_rx = st.notifies_received;
+	}
+	close(fd);
+}
+
+static int tput(const char *t, const char *addr, uint32_t msg, double secs,
+		int streams, int ring)
+{
+	struct result sum = { 0 }, r;
+	int pfd[2], i;
+
+	if (msg == 0 || msg > MAXMSG)
+		return 2;
+	if (pipe(pfd))
+		die("pipe");
+	for (i = 0; i < streams; i++) {
+		if (!fork()) {
+			one_stream(t, addr, msg, secs, ring, &r);
+			if (write(pfd[1], &r, sizeof(r)) != sizeof(r))
+				exit(1);
+			exit(0);
+		}
+	}
+	close(pfd[1]);
+	for (i = 0; i < streams; i++) {
+		if (full(pfd[0], &r, sizeof(r), 0))
+			die("a stream failed");
+		sum.bytes += r.bytes;
+		sum.ntf_tx += r.ntf_tx;
+		sum.ntf_rx += r.ntf_rx;
+		if (r.secs > sum.secs)
+			sum.secs = r.secs;
+	}
+	while (wait(NULL) > 0)
+		;
+	printf("BENCH,tput,%s,%u,%d,%d,%.2f,%.2f,%.2f\n", t, msg, ring,
+	       streams, sum.bytes / sum.secs / 1e6,
+	       sum.ntf_tx / (sum.bytes / 1048576),
+	       sum.ntf_rx / (sum.bytes / 1048576));
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int rtt(const char *t, const char *addr, int count)
+{
+	struct hdr h = { MODE_ECHO, 1 };
+	double *v = calloc(count, sizeof(*v));
+	int fd = xconnect(t, addr, 0), i;
+	char b = 1;
+
+	if (!v || full(fd, &h, sizeof(h), 1))
+		die("rtt setup");
+	for (i = 0; i < count; i++) {
+		double t0 = now();
+
+		if (write(fd, &b, 1) != 1 || read(fd, &b, 1) != 1)
+			die("ping-pong");
+		v[i] = (now() - t0) * 1e6;
+	}
+	close(fd);
+	qsort(v, count, sizeof(*v), cmp_double);
+	printf("BENCH,rtt,%s,1,0,1,%.1f,%.1f,0\n", t, v[count / 2],
+	       v[count * 99 / 100]);
+	return 0;
+}
+
+static int memcpy_bw(size_t size, double secs)
+{
+	char *a = malloc(size), *b = malloc(size);
+	double t0, bytes = 0;
+
+	if (!a || !b)
+		die("malloc");
+	memset(a, 1, size);
+	memset(b, 2, size);
+	t0 = now();
+	while (now() - t0 < secs) {
+		memcpy(b, a, size);
+		a[bytes == 0] ^= b[size - 1];	/* keep the copy alive */
+		bytes += size;
+	}
+	printf("BENCH,memcpy,-,%zu,0,1,%.2f,0,0\n", size,
+	       bytes / (now() - t0) / 1e6);
+	return 0;
+}
+
+static int quit(const char *t, const char *addr)
+{
+	struct hdr h = { MODE_QUIT, 0 };
+	int fd = xconnect(t, addr, 0);
+
+	full(fd, &h, sizeof(h), 1);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "serve"))
+		return serve(0);
+	if (argc == 2 && !strcmp(argv[1], "serve-local"))
+		return serve(1);
+	if (argc >= 6 && !strcmp(argv[1], "tput"))
+		return tput(argv[2], argv[3], strtoul(argv[4], NULL, 0),
+			    atof(argv[5]), argc > 6 ? atoi(argv[6]) : 1,
+			    argc > 7 ? atoi(argv[7]) : 0);
+	if (argc == 5 && !strcmp(argv[1], "rtt"))
+		return rtt(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "memcpy"))
+		return memcpy_bw(strtoul(argv[2], NULL, 0), atof(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "quit"))
+		return quit(argv[2], argv[3]);
+	fprintf(stderr, "usage: see the comment at the top of test/xbench.c\n");
+	return 2;
+}
