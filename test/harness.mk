@@ -26,3 +26,8 @@ GUEST_BINS += $(HARNESS_BIN)/xbench
 $(HARNESS_BIN)/xbench: $(_h_p)test/xbench.c $(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $<
+
+GUEST_BINS += $(HARNESS_BIN)/reliab
+$(HARNESS_BIN)/reliab: $(_h_p)test/reliab.c $(_h_p)include/uapi/linux/af_xen.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -pthread -I $(_h_p)include/uapi -o $@ $<

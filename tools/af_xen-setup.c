@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { XS_READ = 2, XS_WRITE = 11, XS_MKDIR = 12, XS_SET_PERMS = 14,
+enum { XS_DIRECTORY = 1, XS_READ = 2, XS_WRITE = 11, XS_MKDIR = 12, XS_SET_PERMS = 14,
        XS_ERROR = 16 };
 
 struct xs_msg {
@@ -62,6 +62,8 @@ static int read_full(void *buf, size_t len)
 	return 0;
 }
 
+static uint32_t reply_len;
+
 /* One request, one reply; the reply payload (NUL-terminated) in out. */
 static int xs_request(uint32_t type, const char *payload, size_t len,
 		      char *out, size_t outlen)
@@ -86,6 +88,7 @@ static int xs_request(uint32_t type, const char *payload, size_t len,
 	if (err)
 		return err;
 	reply[m.len] = '\0';
+	reply_len = m.len;
 	if (m.type == XS_ERROR)
 		return -xs_errno(reply);
 	if (out) {
@@ -149,6 +152,36 @@ static int set_perms(const char *path, const char *self, const char *allow)
 	return xs_strings(XS_SET_PERMS, args, n, 1);
 }
 
+/*
+ * --count: rendezvous nodes (requests and answers) this guest holds now;
+ * leak tests compare it before and after many connections.
+ */
+static int count_nodes(const char *dir)
+{
+	static const char *const sub[] = { "a", "c" };
+	char path[128], out[XS_PAYLOAD_MAX + 1];
+	long n = 0;
+	uint32_t i;
+	int k, err;
+
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub[k]);
+		err = xs_request(XS_DIRECTORY, path, strlen(path) + 1, out,
+				 sizeof(out));
+		if (err == -ENOENT)
+			continue;
+		if (err) {
+			fprintf(stderr, "af_xen-setup: %s: %s\n", path,
+				strerror(-err));
+			return 1;
+		}
+		for (i = 0; i < reply_len; i++)
+			n += out[i] == '\0';
+	}
+	printf("%ld\n", n);
+	return 0;
+}
+
 static int fail(const char *what, int err)
 {
 	fprintf(stderr, "af_xen-setup: %s: %s\n", what, strerror(-err));
@@ -160,6 +193,7 @@ static int fail(const char *what, int err)
 int main(int argc, char **argv)
 {
 	const char *allow = "all";
+	int count = 0;
 	char self[16], dir[96], path[128];
 	const char *args[2];
 	int i, err;
@@ -169,8 +203,10 @@ int main(int argc, char **argv)
 			allow = argv[++i];
 		} else if (!strcmp(argv[i], "--quiet")) {
 			quiet = 1;
+		} else if (!strcmp(argv[i], "--count")) {
+			count = 1;
 		} else {
-			fprintf(stderr, "usage: af_xen-setup [--allow all|D1,D2,...] [--quiet]\n");
+			fprintf(stderr, "usage: af_xen-setup [--allow all|D1,D2,...] [--quiet] | --count\n");
 			return 2;
 		}
 	}
@@ -186,6 +222,8 @@ int main(int argc, char **argv)
 	if (err)
 		return fail("read domid", err);
 	snprintf(dir, sizeof(dir), "/local/domain/%s/data/af_xen", self);
+	if (count)
+		return count_nodes(dir);
 	err = xs_request(XS_MKDIR, dir, strlen(dir) + 1, NULL, 0);
 	if (err)
 		return fail(dir, err);

@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * reliab: reliability tests that need their own set-up (issue "hostile
+ * peers, dying peers, load and leaks"):
+ *
+ *   reliab dying-server TRIALS   server guest; the client guest runs
+ *   reliab dying-client DOMID    and is destroyed by Domain-0 each trial
+ *   reliab serve                 echo server for leak and load tests
+ *   reliab leak CYCLES DOMID     connect/transfer/close cycles; every
+ *                                resource back to where it was
+ *   reliab load CONNS DOMID      CONNS concurrent checked echo streams
+ *   reliab backlog DOMID         connects beyond a backlog
+ *   reliab badinput              bad pointers, sizes, signals, shutdown
+ *
+ * Each test prints one TAP line, "ok - reliab: ..." or "not ok - ... #
+ * why", and notes starting with "# ".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/af_xen.h>
+
+#define DYING_PORT	8100
+#define ECHO_PORT	8101
+#define BACKLOG_PORT	8102
+#define LOCAL_PORT	8103
+
+static int failures;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void tap(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok) {
+		printf("ok - reliab: %s\n", name);
+		return;
+	}
+	failures++;
+	printf("not ok - reliab: %s # ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static struct sockaddr_xen xaddr(int domid, int port)
+{
+	struct sockaddr_xen sa = { .sxen_family = AF_XEN };
+
+	sa.sxen_domid = domid;
+	sa.sxen_port = port;
+	return sa;
+}
+
+static int xlisten(int port, int backlog)
+{
+	struct sockaddr_xen sa = xaddr(XEN_DOMID_ANY, port);
+	int fd = socket(AF_XEN, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (void *)&sa, sizeof(sa)) || listen(fd, backlog)) {
+		printf("# listen on port %d: %s\n", port, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+static int xconnect(int domid, int port)
+{
+	struct sockaddr_xen sa = xaddr(domid, port);
+	int fd, i;
+
+	for (i = 0; i < 300; i++) {
+		fd = socket(AF_XEN, SOCK_STREAM, 0);
+		if (fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa)))
+			return fd;
+		close(fd);
+		usleep(100000);
+	}
+	return -1;
+}
+
+/* ----- what the module and xenstore hold ----- */
+
+struct held {
+	long sockets, grants, mapped, evtchns, watches, slab, nodes;
+};
+
+static long slab_objects(void)
+{
+	FILE *f = fopen("/proc/slabinfo", "r");
+	char line[512];
+	long n = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "AF_XEN ", 7))
+			sscanf(line + 7, "%ld", &n);
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static long xs_nodes(void)
+{
+	FILE *p = popen("af_xen-setup --count", "r");
+	long n = -1;
+
+	if (p) {
+		if (fscanf(p, "%ld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+static void held_now(struct held *h)
+{
+	FILE *f = fopen("/proc/net/af_xen_stat", "r");
+	char key[32];
+	long v;
+
+	memset(h, 0, sizeof(*h));
+	while (f && fscanf(f, "%31s %ld", key, &v) == 2) {
+		if (!strcmp(key, "sockets"))
+			h->sockets = v;
+		else if (!strcmp(key, "grants"))
+			h->grants = v;
+		else if (!strcmp(key, "mapped"))
+			h->mapped = v;
+		else if (!strcmp(key, "evtchns"))
+			h->evtchns = v;
+		else if (!strcmp(key, "xs_watches"))
+			h->watches = v;
+	}
+	if (f)
+		fclose(f);
+	h->slab = slab_objects();
+	h->nodes = xs_nodes();
+}
+
+static void held_print(const char *when, const struct held *h)
+{
+	printf("# %s: sockets %ld grants %ld mapped %ld evtchns %ld watches %ld slab %ld xenstore-nodes %ld\n",
+	       when, h->sockets, h->grants, h->mapped, h->evtchns, h->watches,
+	       h->slab, h->nodes);
+}
+
+/*
+ * Back to the baseline?  Grants lag while the peer unmaps and slab
+ * objects while RCU frees them: look again for a few seconds.
+ */
+static int held_back(const struct held *base, struct held *h)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		held_now(h);
+		if (h->sockets == base->sockets && h->grants == base->grants &&
+		    h->mapped == base->mapped && h->evtchns == base->evtchns &&
+		    h->watches == base->watches && h->nodes == base->nodes &&
+		    h->slab <= base->slab)
+			return 1;
+		usleep(200000);
+	}
+	return 0;
+}
+
+/* ----- dying peer ----- */
+
+static const char dying_ops[] = "rwpas";
+static const char *const dying_names[] = {
+	"read", "write on a full ring", "poll", "accept after the peer died",
+	"read after a clean shutdown",
+};
+
+static int blocked_call(int fd, char op, int *err)
+{
+	static char buf[65536];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t r = 0;
+
+	switch (op) {
+	case 'w':
+		do
+			r = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
+		while (r > 0);
+		break;
+	case 'p':
+		if (poll(&p, 1, 60000) <= 0)
+			return -2;
+		r = recv(fd, buf, 1, 0);	/* learn what happened */
+		break;
+	default:
+		r = recv(fd, buf, 1, 0);
+	}
+	*err = errno;
+	return r;
+}
+
+static int dying_server(int trials)
+{
+	int lfd = xlisten(DYING_PORT, 4), t, ok = 0;
+	struct held base, h;
+
+	held_now(&base);
+	for (t = 1; t <= trials; t++) {
+		char op = dying_ops[(t - 1) % 5];
+		double t0, dt;
+		int fd, r, err = 0;
+
+		if (op == 'a')
+			sleep(8);	/* let the client connect and die first */
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			tap(0, "dying peer", "trial %d: accept: %s", t,
+			    strerror(errno));
+			continue;
+		}
+		t0 = now();
+		r = blocked_call(fd, op, &err);
+		dt = now() - t0;
+		close(fd);
+		printf("# trial %d (%s): returned %d (%s) after %.2f s\n", t,
+		       dying_names[(t - 1) % 5], r, r < 0 ? strerror(err) : "EOF",
+		       dt);
+		if (op == 's' ? r == 0 : r < 0 && err == ECONNRESET) {
+			/* destroyed 3 s after the client started; 5 s to notice */
+			if (dt <= 3 + 5 + 1)
+				ok++;
+			else
+				printf("# trial %d: too slow\n", t);
+		}
+	}
+	tap(ok == trials, "dying peer: blocked read/write/poll/accept return ECONNRESET (or EOF after shutdown) within 5 s",
+	    "%d of %d trials", ok, trials);
+	printf("# dying peer: %d of %d trials\n", ok, trials);
+	tap(held_back(&base, &h), "dying peer: resources freed after the trials",
+	    "still held");
+	held_print("after the dying-peer trials", &h);
+	close(lfd);
+	return failures != 0;
+}
+
+static int dying_client(int domid)
+{
+	int me = atoi(getenv("MY_DOMID") ? getenv("MY_DOMID") : "2");
+	char op = dying_ops[(me - 2) % 5];
+	int fd = xconnect(domid, DYING_PORT);
+
+	if (fd < 0)
+		return 1;
+	if (op == 's')
+		shutdown(fd, SHUT_WR);
+	printf("# client in domain %d connected for '%c'; waiting to be destroyed\n",
+	       me, op);
+	fflush(stdout);
+	pause();
+	return 0;
+}
+
+/* ----- echo server for leak and load tests ----- */
+
+static void echo(int fd)
+{
+	static char buf[65536];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, 1 + rand() % sizeof(buf), 0)) > 0)
+		if (send(fd, buf, n, MSG_NOSIGNAL) != n)
+			break;
+	close(fd);
+	exit(0);
+}
+
+static __attribute__((noreturn)) int serve(void)
+{
+	int lfd = xlisten(ECHO_PORT, 128);
+
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0)
+			continue;
+		if (!fork()) {
+			close(lfd);
+			srand(getpid());
+			echo(fd);
+		}
+		close(fd);
+	}
+}
+
+/* ----- leaks ----- */
+
+static int one_cycle(int domid, int port, int unread)
+{
+	char buf[4096], back[4096];
+	int fd = xconnect(domid, port), i;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < (int)sizeof(buf); i++)
+		buf[i] = i * 7;
+	if (send(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    recv(fd, back, sizeof(back), MSG_WAITALL) != sizeof(back) ||
+	    memcmp(buf, back, sizeof(buf))) {
+		close(fd);
+		return -1;
+	}
+	/* With unread data at close: the echo of this byte is never read. */
+	if (unread && send(fd, buf, 1, 0) == 1)
+		usleep(1000);
+	close(fd);
+	return 0;
+}
+
+static int leak(int cycles, int domid)
+{
+	struct held base, h;
+	const char *where = domid == XEN_DOMID_SELF ? "loopback" : "cross-guest";
+	int i, bad = 0;
+	pid_t srv = 0;
+	char name[160];
+
+	if (domid == XEN_DOMID_SELF) {
+		srv = fork();
+		if (!srv)
+			return serve();
+		usleep(300000);
+	}
+	held_now(&base);
+	held_print("before", &base);
+	for (i = 0; i < cycles; i++)
+		if (one_cycle(domid, ECHO_PORT, i & 1))
+			bad++;
+	snprintf(name, sizeof(name),
+		 "leaks: %d %s connect/transfer/close cycles (half with unread data) all succeed",
+		 cycles, where);
+	tap(!bad, name, "%d cycles failed", bad);
+	if (srv)
+		kill(srv, SIGKILL), waitpid(srv, NULL, 0);
+	usleep(300000);
+	snprintf(name, sizeof(name),
+		 "leaks: after %d %s cycles sockets, grants, mappings, event channels, watches, slab and xenstore nodes are back",
+		 cycles, where);
+	tap(held_back(&base, &h), name, "not back to the baseline");
+	held_print("after", &h);
+	return 0;
+}
+
+/* ----- load: concurrent checked echo streams ----- */
+
+static uint64_t next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* One connection: send BYTES of a PRNG stream, check what comes back. */
+static int stream(int domid, int id, long bytes)
+{
+	uint64_t ws = 0x1234567 + id, rs = ws, r8 = 0;
+	int fd = xconnect(domid, ECHO_PORT), mode = id % 3, ep = -1;
+	long sent = 0, got = 0;
+	unsigned char buf[65536];
+	size_t rb = 0;	/* bytes left of r8 */
+
+	if (fd < 0)
+		return -1;
+	if (mode)	/* poll or edge-triggered epoll, nonblocking */
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (mode == 2) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET };
+
+		ep = epoll_create1(0);
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	}
+	while (got < bytes) {
+		if (sent < bytes) {
+			size_t n = 1 + next(&ws) % sizeof(buf), i;
+			ssize_t w;
+			uint64_t save = ws;
+
+			if ((long)n > bytes - sent)
+				n = bytes - sent;
+			/* payload byte k of the stream is (k * 131) & 0xff */
+			for (i = 0; i < n; i++)
+				buf[i] = (unsigned char)((sent + i) * 131);
+			w = send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w > 0)
+				sent += w;
+			else if (errno != EAGAIN)
+				return -1;
+			ws = save;
+		}
+		{
+			ssize_t n = recv(fd, buf, 1 + next(&rs) % sizeof(buf),
+					 mode ? MSG_DONTWAIT : MSG_DONTWAIT);
+			ssize_t i;
+
+			if (n == 0)
+				return -1;
+			if (n < 0) {
+				if (errno != EAGAIN)
+					return -1;
+				if (mode == 2) {
+					struct epoll_event ev;
+
+					epoll_wait(ep, &ev, 1, 10);
+				} else {
+					struct pollfd p = { fd, POLLIN |
+						(sent < bytes ? POLLOUT : 0), 0 };
+
+					poll(&p, 1, 10);
+				}
+				continue;
+			}
+			for (i = 0; i < n; i++)
+				if (buf[i] != (unsigned char)((got + i) * 131))
+					return -2;
+			got += n;
+		}
+	}
+	(void)r8;
+	(void)rb;
+	close(fd);
+	return 0;
+}
+
+static int load(int conns, int domid)
+{
+	long bytes = 2 << 20;
+	int i, st, bad = 0, corrupt = 0;
+	double t0 = now();
+	char name[160];
+
+	for (i = 0; i < conns; i++)
+		if (!fork())
+			exit(-stream(domid, i, bytes));
+	for (i = 0; i < conns; i++) {
+		wait(&st);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			bad++;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 2)
+			corrupt++;
+	}
+	snprintf(name, sizeof(name),
+		 "load: %d concurrent connections, %ld MiB each way each, random sizes, blocking/poll/epoll: no byte lost, duplicated or reordered",
+		 conns, bytes >> 20);
+	tap(!bad, name, "%d streams failed (%d with wrong data)", bad, corrupt);
+	printf("# load: %.1f MiB verified in %.1f s\n",
+	       2.0 * conns * bytes / 1048576, now() - t0);
+	return 0;
+}
+
+/* ----- backlog ----- */
+
+static int backlog(int domid)
+{
+	int lfd = xlisten(BACKLOG_PORT, 4), fds[300], i, ok = 0, refused = 0,
+	    other = 0, fd;
+
+	(void)domid;
+	for (i = 0; i < 256 + 5; i++) {
+		struct sockaddr_xen sa = xaddr(XEN_DOMID_SELF, BACKLOG_PORT);
+
+		fds[i] = socket(AF_XEN, SOCK_STREAM, 0);
+		if (!connect(fds[i], (void *)&sa, sizeof(sa)))
+			ok++;
+		else if (errno == ECONNREFUSED)
+			refused++;
+		else
+			other++;
+	}
+	printf("# backlog 4: %d connects accepted, %d refused, %d other\n", ok,
+	       refused, other);
+	tap(ok <= 5 && refused >= 256 && !other,
+	    "backlog: 261 connects to a listener with backlog 4: the rest refused with ECONNREFUSED",
+	    "%d accepted, %d refused, %d other errors", ok, refused, other);
+	for (i = 0; i < 256 + 5; i++)
+		close(fds[i]);
+	/* drain, then a fresh connect works */
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	while ((fd = accept(lfd, NULL, NULL)) >= 0)
+		close(fd);
+	fd = xconnect(XEN_DOMID_SELF, BACKLOG_PORT);
+	tap(fd >= 0, "backlog: the listener accepts again afterwards",
+	    "connect: %s", strerror(errno));
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
+/* ----- bad input ----- */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static void *shut_later(void *arg)
+{
+	usleep(300000);
+	shutdown(*(int *)arg, SHUT_RDWR);
+	return NULL;
+}
+
+static int badinput(void)
+{
+	int lfd = xlisten(LOCAL_PORT, 4), c, s, one = 1, r;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct iovec iov[2048];
+	char buf[8192];
+	socklen_t len;
+	pthread_t th;
+
+	sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART: calls see EINTR */
+	c = xconnect(XEN_DOMID_SELF, LOCAL_PORT);
+	s = accept(lfd, NULL, NULL);
+
+	r = send(c, bad, 100, 0);
+	tap(r < 0 && errno == EFAULT, "badinput: send from an unmapped buffer gives EFAULT",
+	    "returned %d (%s)", r, strerror(errno));
+	r = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
+	tap(r < 0 && errno == EAGAIN, "badinput: nothing half-written reaches the peer after EFAULT",
+	    "peer read %d bytes", r);
+
+	send(c, "abcd", 4, 0);
+	r = recv(s, bad, 4, 0);
+	tap(r < 0 && errno == EFAULT, "badinput: recv into an unmapped buffer gives EFAULT",
+	    "returned %d (%s)", r, strerror(errno));
+	r = recv(s, buf, 4, MSG_WAITALL);
+	tap(r == 4 && !memcmp(buf, "abcd", 4),
+	    "badinput: the data survives a failed recv", "got %d", r);
+
+	for (r = 0; r < 2048; r++) {
+		iov[r].iov_base = buf;
+		iov[r].iov_len = 1;
+	}
+	r = writev(c, iov, 2048);
+	tap(r < 0 && errno == EINVAL, "badinput: writev with 2048 iovecs fails with EINVAL (over UIO_MAXIOV)",
+	    "returned %d (%s)", r, strerror(errno));
+
+	r = setsockopt(c, SOL_XEN, XEN_SO_RING_SIZE, &one, 2);
+	tap(r < 0 && errno == EINVAL, "badinput: setsockopt with a short option gives EINVAL",
+	    "returned %d (%s)", r, strerror(errno));
+	len = 3;
+	r = getsockopt(c, SOL_XEN, XEN_SO_STATS, buf, &len);
+	tap(r < 0 && errno == EINVAL, "badinput: getsockopt XEN_SO_STATS into a short buffer gives EINVAL",
+	    "returned %d (%s)", r, strerror(errno));
+	len = sizeof(int);
+	r = getsockopt(c, SOL_XEN, XEN_SO_RING_SIZE, bad, &len);
+	tap(r < 0 && errno == EFAULT, "badinput: getsockopt to unmapped memory gives EFAULT",
+	    "returned %d (%s)", r, strerror(errno));
+
+	/* A writer blocked on a full ring is interrupted by a signal. */
+	memset(buf, 1, sizeof(buf));
+	fcntl(c, F_SETFL, O_NONBLOCK);
+	while (send(c, buf, sizeof(buf), 0) > 0)
+		;
+	fcntl(c, F_SETFL, 0);
+	alarm(1);
+	r = send(c, buf, sizeof(buf), 0);
+	tap(r < 0 && errno == EINTR, "badinput: a signal interrupts send blocked on a full ring",
+	    "returned %d (%s)", r, strerror(errno));
+	alarm(1);
+	r = poll(&(struct pollfd){ .fd = c, .events = POLLOUT }, 1, 5000);
+	tap(r < 0 && errno == EINTR, "badinput: a signal interrupts poll waiting for space",
+	    "returned %d (%s)", r, strerror(errno));
+
+	/* One thread shuts the socket down under another blocked in recv. */
+	pthread_create(&th, NULL, shut_later, &s);
+	while (recv(s, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	r = recv(s, buf, sizeof(buf), 0);
+	pthread_join(th, NULL);
+	tap(r == 0, "badinput: shutdown from another thread ends a blocked recv (EOF)",
+	    "returned %d (%s)", r, strerror(errno));
+	close(c);
+	close(s);
+	close(lfd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "dying-server"))
+		return dying_server(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "dying-client"))
+		return dying_client(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "serve"))
+		return serve();
+	if (argc == 4 && !strcmp(argv[1], "leak"))
+		leak(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "load"))
+		load(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 3 && !strcmp(argv[1], "backlog"))
+		backlog(atoi(argv[2]));
+	else if (argc == 2 && !strcmp(argv[1], "badinput"))
+		badinput();
+	else {
+		fprintf(stderr, "usage: see the comment at the top of test/reliab.c\n");
+		return 2;
+	}
+	return failures != 0;
+}
