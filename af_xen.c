@@ -1462,6 +1462,7 @@ static void __exit afx_exit(void)
 	remove_proc_entry("af_xen", init_net.proc_net);
 	sock_unregister(afx_family);
 	afx_xs_exit();
+	afx_grant_exit();
 	proto_unregister(&afx_proto);
 }
 

@@ -86,6 +86,7 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		    evtchn_port_t remote_port, unsigned int order);
 void afx_conn_release(struct afx_conn *c);
 void afx_conn_notify(struct afx_conn *c);
+void afx_grant_exit(void);
 
 extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns;
 

@@ -127,7 +127,7 @@ void afx_conn_notify(struct afx_conn *c)
 
 static int afx_conn_alloc_arrays(struct afx_conn *c)
 {
-	unsigned int n = 2 * c->npages;
+	unsigned int n = 2 * c->npages + 1;	/* + the control page */
 
 	c->pages = kcalloc(n, sizeof(*c->pages), GFP_KERNEL);
 	if (c->granter)
@@ -179,16 +179,113 @@ static int afx_conn_start(struct afx_conn *c, evtchn_port_t port)
 
 /* ----- Granting side ----- */
 
-/* A granted page is freed once the peer no longer maps it. */
-static void afx_give_back(grant_ref_t ref, struct page *page)
+/*
+ * Pages the peer may still map when we close.  Linux's own deferral
+ * (gnttab_end_foreign_access) retries about ten grants a second, far
+ * slower than connections come and go: a busy connector ran out of grant
+ * references.  We retry our own every 20 ms and hand whatever is left
+ * after a minute to Linux.  XSA-396: a page the peer may still map is
+ * never reused before its grant is really gone.
+ */
+struct afx_zombie {
+	struct list_head node;
+	unsigned long deadline;
+	unsigned int n;
+	grant_ref_t *refs;
+	struct page **pages;
+};
+
+static LIST_HEAD(afx_zombies);		/* afx_zombie_lock */
+static DEFINE_SPINLOCK(afx_zombie_lock);
+static void afx_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(afx_reap_work, afx_reap);
+
+/* Give back the pairs no longer mapped; keep the rest at the front. */
+static unsigned int afx_give_back(grant_ref_t *refs, struct page **pages,
+				  unsigned int n)
 {
-	if (!page)
-		return;
-	if (ref) {
-		gnttab_end_foreign_access(ref, page);
+	unsigned int i, left = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!pages[i])
+			continue;
+		if (refs[i] && !gnttab_try_end_foreign_access(refs[i])) {
+			refs[left] = refs[i];
+			pages[left++] = pages[i];
+			continue;
+		}
+		if (refs[i])
+			atomic_dec(&afx_nr_grants);
+		__free_page(pages[i]);
+	}
+	return left;
+}
+
+/* Out of patience (or unloading): Linux frees them when it can. */
+static void afx_zombie_free(struct afx_zombie *z)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->n; i++) {
+		gnttab_end_foreign_access(z->refs[i], z->pages[i]);
 		atomic_dec(&afx_nr_grants);
-	} else {
-		__free_page(page);
+	}
+	kfree(z->refs);
+	kfree(z->pages);
+	kfree(z);
+}
+
+static void afx_reap(struct work_struct *work)
+{
+	struct afx_zombie *z, *tmp;
+	LIST_HEAD(todo);
+
+	spin_lock_bh(&afx_zombie_lock);
+	list_splice_init(&afx_zombies, &todo);
+	spin_unlock_bh(&afx_zombie_lock);
+	list_for_each_entry_safe(z, tmp, &todo, node) {
+		z->n = afx_give_back(z->refs, z->pages, z->n);
+		if (z->n && time_before(jiffies, z->deadline))
+			continue;
+		list_del(&z->node);
+		afx_zombie_free(z);
+	}
+	spin_lock_bh(&afx_zombie_lock);
+	list_splice(&todo, &afx_zombies);
+	if (!list_empty(&afx_zombies))
+		schedule_delayed_work(&afx_reap_work, HZ / 50);
+	spin_unlock_bh(&afx_zombie_lock);
+}
+
+/* Take over the connection's arrays if some pages are still mapped. */
+static void afx_bury(struct afx_conn *c, unsigned int n)
+{
+	struct afx_zombie *z;
+
+	n = afx_give_back(c->grefs, c->pages, n);
+	if (!n)
+		return;
+	z = kzalloc(sizeof(*z), GFP_KERNEL | __GFP_NOFAIL);
+	z->deadline = jiffies + 60 * HZ;
+	z->n = n;
+	z->refs = c->grefs;
+	z->pages = c->pages;
+	c->grefs = NULL;
+	c->pages = NULL;
+	spin_lock_bh(&afx_zombie_lock);
+	list_add_tail(&z->node, &afx_zombies);
+	schedule_delayed_work(&afx_reap_work, HZ / 50);
+	spin_unlock_bh(&afx_zombie_lock);
+}
+
+void afx_grant_exit(void)
+{
+	struct afx_zombie *z, *tmp;
+
+	cancel_delayed_work_sync(&afx_reap_work);
+	list_for_each_entry_safe(z, tmp, &afx_zombies, node) {
+		list_del(&z->node);
+		afx_zombie_free(z);
 	}
 }
 
@@ -201,14 +298,14 @@ static void afx_conn_ungrant(struct afx_conn *c)
 			vunmap(c->va[i]);
 		c->va[i] = NULL;
 	}
-	/*
-	 * Each page goes back to the allocator only once the peer has
-	 * unmapped it (gnttab defers the free); a page never granted is
-	 * freed here.  XSA-396: never reuse a page the peer may still map.
-	 */
-	for (i = 0; c->pages && i < 2 * c->npages; i++)
-		afx_give_back(c->grefs[i], c->pages[i]);
-	afx_give_back(c->ctrl_gref, c->ctrl_page);
+	/* The control page rides in the last slot of the arrays. */
+	if (c->pages) {
+		c->pages[2 * c->npages] = c->ctrl_page;
+		c->grefs[2 * c->npages] = c->ctrl_gref;
+		afx_bury(c, 2 * c->npages + 1);
+	} else if (c->ctrl_page) {
+		__free_page(c->ctrl_page);	/* never granted */
+	}
 	c->ctrl_page = NULL;
 	c->ctrl = NULL;
 	afx_conn_free_arrays(c);
