@@ -99,6 +99,7 @@ install: module
 	install -m 755 build/guest/bin/af_xen-setup /usr/sbin/af_xen-setup
 	install -m 644 tools/af_xen.modprobe.conf /etc/modprobe.d/af_xen.conf
 	install -m 644 include/uapi/linux/af_xen.h /usr/include/linux/af_xen.h
+	install -D -m 644 man/af_xen.7 /usr/share/man/man7/af_xen.7
 	depmod -a $(KVER)
 
 clean:
