@@ -11,6 +11,13 @@
  *   reliab load CONNS DOMID      CONNS concurrent checked echo streams
  *   reliab backlog DOMID         connects beyond a backlog
  *   reliab badinput              bad pointers, sizes, signals, shutdown
+ *   reliab absent DOMID WHAT     connect to a domain without the module
+ *   reliab unanswered DOMID      connect to a module that never answers:
+ *                                a signal, then the connect timeout
+ *   reliab killed-server         server guest; the client guest runs
+ *   reliab killed-client DOMID   and SIGKILLs its own process mid-transfer
+ *   reliab once DOMID            one silent 1 MiB echo round trip (for
+ *                                the module reload cycles)
  *
  * Each test prints one TAP line, "ok - reliab: ..." or "not ok - ... #
  * why", and notes starting with "# ".
@@ -39,6 +46,7 @@
 #define ECHO_PORT	8101
 #define BACKLOG_PORT	8102
 #define LOCAL_PORT	8103
+#define KILL_PORT	8104
 
 static int failures;
 
@@ -613,6 +621,240 @@ static int badinput(void)
 	return 0;
 }
 
+/* ----- peers without a working module ----- */
+
+/* The peer's module node is absent: refused at once, not after a timeout. */
+static int absent(int domid, const char *what)
+{
+	struct sockaddr_xen sa = xaddr(domid, ECHO_PORT);
+	int fd = socket(AF_XEN, SOCK_STREAM, 0), r, err;
+	double t0 = now(), dt;
+	char name[200];
+
+	r = connect(fd, (void *)&sa, sizeof(sa));
+	err = errno;
+	dt = now() - t0;
+	close(fd);
+	snprintf(name, sizeof(name),
+		 "absent peer: connect to domain %d (%s) fails with EHOSTUNREACH within 1 s",
+		 domid, what);
+	tap(r < 0 && err == EHOSTUNREACH && dt < 1, name,
+	    "returned %d (%s) after %.2f s", r, r < 0 ? strerror(err) : "-", dt);
+	return 0;
+}
+
+static int connect_timed(int domid, double *dt, int *err)
+{
+	struct sockaddr_xen sa = xaddr(domid, ECHO_PORT);
+	int fd = socket(AF_XEN, SOCK_STREAM, 0), r;
+	double t0 = now();
+
+	r = connect(fd, (void *)&sa, sizeof(sa));
+	*err = errno;
+	*dt = now() - t0;
+	close(fd);
+	return r;
+}
+
+/*
+ * The peer's module node exists but nothing answers (a hung peer kernel;
+ * the test fakes it with a node written by hand): a signal interrupts the
+ * blocked connect, and without one it gives up after connect_timeout_ms.
+ */
+static int unanswered(int domid)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct held base, h;
+	double dt;
+	int r, err;
+
+	held_now(&base);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	r = connect_timed(domid, &dt, &err);
+	tap(r < 0 && err == EINTR && dt < 2,
+	    "signal during connect: a connect waiting for an answer returns EINTR at the signal",
+	    "returned %d (%s) after %.2f s", r, strerror(err), dt);
+	r = connect_timed(domid, &dt, &err);
+	tap(r < 0 && err == ETIMEDOUT && dt > 4 && dt < 8,
+	    "unanswered connect: fails with ETIMEDOUT after connect_timeout_ms (5 s)",
+	    "returned %d (%s) after %.2f s", r, strerror(err), dt);
+	tap(held_back(&base, &h),
+	    "unanswered connect: the interrupted and timed-out connects leave no grant, watch or node behind",
+	    "not back to the baseline");
+	held_print("after the unanswered connects", &h);
+	return 0;
+}
+
+/* ----- a peer process killed mid-transfer ----- */
+
+static unsigned char pattern(long i)
+{
+	return (unsigned char)(i * 131 + (i >> 12));
+}
+
+struct kill_writer {
+	int fd, err;
+	long sent;
+	double dt;
+};
+
+/* Write until the killed reader's end makes the write fail. */
+static void *kill_write(void *arg)
+{
+	struct kill_writer *w = arg;
+	static char buf[65536];
+	double t0 = now();
+	ssize_t n;
+
+	memset(buf, 0x5a, sizeof(buf));
+	while ((n = send(w->fd, buf, sizeof(buf), MSG_NOSIGNAL)) > 0)
+		w->sent += n;
+	w->err = errno;
+	w->dt = now() - t0;
+	return NULL;
+}
+
+/* Read the killed writer's stream, checking every byte, up to its end. */
+static long kill_read(int fd, int *bad, int *err)
+{
+	static unsigned char buf[65536];
+	long got = 0;
+	ssize_t n, i;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+		for (i = 0; i < n; i++)
+			if (buf[i] != pattern(got + i))
+				(*bad)++;
+		got += n;
+	}
+	*err = n < 0 ? errno : 0;
+	return got;
+}
+
+static int killed_server(void)
+{
+	struct kill_writer w = { 0 };
+	struct held base, h;
+	int lfd, a, b, bad = 0, err;
+	pthread_t th;
+	double t0, dt;
+	long got;
+
+	held_now(&base);
+	lfd = xlisten(KILL_PORT, 4);
+	a = accept(lfd, NULL, NULL);	/* the client writes on this one */
+	b = accept(lfd, NULL, NULL);	/* and never reads this one */
+	t0 = now();
+	w.fd = b;
+	pthread_create(&th, NULL, kill_write, &w);
+	got = kill_read(a, &bad, &err);
+	dt = now() - t0;
+	pthread_join(th, NULL);
+	printf("# killed peer: read %ld bytes, then %s after %.2f s; writer sent %ld bytes, then %s after %.2f s\n",
+	       got, err ? strerror(err) : "EOF", dt, w.sent, strerror(w.err), w.dt);
+	tap(got > 0 && !bad && (!err || err == ECONNRESET) && dt < 6,
+	    "killed peer: a reader sees every byte the SIGKILLed writer sent, then EOF, within 5 s of the kill",
+	    "%ld bytes, %d wrong, %s after %.2f s", got, bad,
+	    err ? strerror(err) : "EOF", dt);
+	tap((w.err == EPIPE || w.err == ECONNRESET) && w.dt < 6,
+	    "killed peer: a writer blocked on the full ring of a SIGKILLed reader gets EPIPE or ECONNRESET within 5 s",
+	    "%s after %.2f s", strerror(w.err), w.dt);
+	close(a);
+	close(b);
+	close(lfd);
+	tap(held_back(&base, &h), "killed peer: server-side resources freed",
+	    "not back to the baseline");
+	held_print("after the killed peer", &h);
+	return 0;
+}
+
+/* The victim: streams on one connection, never reads the other. */
+static void kill_victim(int domid, int ready)
+{
+	int a = xconnect(domid, KILL_PORT), b = xconnect(domid, KILL_PORT);
+	static unsigned char buf[65536];
+	long off = 0;
+	size_t i;
+
+	if (a < 0 || b < 0)
+		exit(1);
+	if (write(ready, "x", 1) != 1)
+		exit(1);
+	for (;;) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = pattern(off + i);
+		if (send(a, buf, sizeof(buf), 0) != sizeof(buf))
+			exit(1);
+		off += sizeof(buf);
+	}
+}
+
+static int killed_client(int domid)
+{
+	struct held base, h;
+	int p[2], st;
+	pid_t pid;
+	char c;
+
+	held_now(&base);
+	if (pipe(p))
+		return 1;
+	pid = fork();
+	if (!pid)
+		kill_victim(domid, p[1]);
+	if (read(p[0], &c, 1) != 1) {
+		tap(0, "killed peer: victim connected", "it did not");
+		return 1;
+	}
+	sleep(1);	/* mid-transfer: the stream is flowing */
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "killed peer: the transferring process died of SIGKILL",
+	    "status %#x", st);
+	tap(held_back(&base, &h), "killed peer: the killed process's sockets are freed in its own guest",
+	    "not back to the baseline");
+	held_print("after SIGKILL", &h);
+	return 0;
+}
+
+/* ----- module reload cycles ----- */
+
+/*
+ * 1 MiB through the echo server and back, checked; silent.  Chunks
+ * smaller than the ring: a whole MiB sent before reading would fill both
+ * rings and leave both ends blocked in send, as with TCP.
+ */
+static int once(int domid)
+{
+	static unsigned char buf[1 << 20], back[65536];
+	const size_t chunk = sizeof(back);
+	pid_t srv = 0;
+	int fd, rc = 0;
+	size_t i;
+
+	if (domid == XEN_DOMID_SELF) {
+		srv = fork();
+		if (!srv)
+			return serve();
+	}
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = pattern(i);
+	fd = xconnect(domid, ECHO_PORT);
+	for (i = 0; fd >= 0 && !rc && i < sizeof(buf); i += chunk)
+		rc = send(fd, buf + i, chunk, 0) != (ssize_t)chunk ||
+		     recv(fd, back, chunk, MSG_WAITALL) != (ssize_t)chunk ||
+		     memcmp(buf + i, back, chunk);
+	if (fd < 0 || rc)
+		printf("# once: round trip to domain %d failed: %s\n", domid,
+		       strerror(errno));
+	close(fd);
+	if (srv)
+		kill(srv, SIGKILL), waitpid(srv, NULL, 0);
+	return fd < 0 || rc;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -630,6 +872,16 @@ int main(int argc, char **argv)
 		backlog(atoi(argv[2]));
 	else if (argc == 2 && !strcmp(argv[1], "badinput"))
 		badinput();
+	else if (argc == 4 && !strcmp(argv[1], "absent"))
+		absent(atoi(argv[2]), argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "unanswered"))
+		unanswered(atoi(argv[2]));
+	else if (argc == 2 && !strcmp(argv[1], "killed-server"))
+		killed_server();
+	else if (argc == 3 && !strcmp(argv[1], "killed-client"))
+		killed_client(atoi(argv[2]));
+	else if (argc == 3 && !strcmp(argv[1], "once"))
+		return once(atoi(argv[2]));
 	else {
 		fprintf(stderr, "usage: see the comment at the top of test/reliab.c\n");
 		return 2;
