@@ -11,6 +11,7 @@
 #   make bench      the benchmark matrix (bench-results/)
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 600)
 #   make style      checkpatch --strict; make sparse: sparse (C=2)
+#   make install    module, tools, man pages; make dkms-install: via DKMS
 #
 # KDIR selects the kernel to build against (default: the Debian 6.1
 # headers that scripts/setup-deps installs, else the running kernel).
@@ -31,7 +32,7 @@ UNIT_CHECKS :=
 -include test/harness.mk
 
 .PHONY: all module debug-module userspace check demo bench style sparse lint \
-	clean deps install dkms-install
+	clean deps install install-tools dkms-install dkms-check
 
 all: module debug-module userspace
 
@@ -94,13 +95,47 @@ lint:
 			grep -E '^$(CURDIR)/build/lint.*(warning|error)' && exit 1; \
 	done; exit 0
 
-install: module
+# Everything but the module: tools, shim, modprobe hook, header, man pages.
+install-tools: userspace
+	install -D -m 755 build/guest/bin/af_xen-setup $(DESTDIR)/usr/sbin/af_xen-setup
+	install -D -m 755 build/guest/bin/xsock $(DESTDIR)/usr/bin/xsock
+	install -D -m 644 $(PRELOAD_LIB) \
+		$(DESTDIR)/usr/lib/af_xen/libaf_xen_preload.so
+	install -D -m 644 tools/af_xen.modprobe.conf $(DESTDIR)/etc/modprobe.d/af_xen.conf
+	install -D -m 644 include/uapi/linux/af_xen.h $(DESTDIR)/usr/include/linux/af_xen.h
+	install -D -m 644 man/af_xen.7 $(DESTDIR)/usr/share/man/man7/af_xen.7
+	install -D -m 644 man/xsock.1 $(DESTDIR)/usr/share/man/man1/xsock.1
+
+install: module install-tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	install -m 755 build/guest/bin/af_xen-setup /usr/sbin/af_xen-setup
-	install -m 644 tools/af_xen.modprobe.conf /etc/modprobe.d/af_xen.conf
-	install -m 644 include/uapi/linux/af_xen.h /usr/include/linux/af_xen.h
-	install -D -m 644 man/af_xen.7 /usr/share/man/man7/af_xen.7
 	depmod -a $(KVER)
+
+# DKMS rebuilds the module for every kernel the guest installs later.
+DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_FILES := $(KSRC) dkms.conf
+
+# dkms-tree DIR: the module's sources as DKMS expects them under DIR
+define dkms-tree
+	rm -rf $(1)/af_xen-$(DKMS_VER)
+	mkdir -p $(1)/af_xen-$(DKMS_VER)/include/uapi/linux
+	for f in $(DKMS_FILES); do cp $$f $(1)/af_xen-$(DKMS_VER)/$$f; done
+endef
+
+dkms-install: install-tools
+	-dkms remove -m af_xen -v $(DKMS_VER) --all
+	$(call dkms-tree,/usr/src)
+	dkms install -m af_xen -v $(DKMS_VER) -k $(KVER)
+
+# make check: a real "dkms build" against the installed headers, in a
+# private DKMS tree under build/ so that the system's is left alone.
+dkms-check:
+	$(call dkms-tree,$(CURDIR)/build/dkms/src)
+	rm -rf build/dkms/tree && mkdir -p build/dkms/tree
+	dkms build -m af_xen -v $(DKMS_VER) -k $(KVER) \
+		--dkmstree $(CURDIR)/build/dkms/tree \
+		--sourcetree $(CURDIR)/build/dkms/src
+	modinfo -F vermagic build/dkms/tree/af_xen/$(DKMS_VER)/$(KVER)/*/module/af_xen.ko | \
+		grep -q '^$(KVER) '
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true

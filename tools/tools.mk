@@ -17,3 +17,18 @@ $(TOOLS_BIN)/af_xen-setup: $(_tools_p)tools/af_xen-setup.c
 $(TOOLS_BIN)/af_xen-load: $(_tools_p)tools/af_xen-load
 	@mkdir -p $(dir $@)
 	install -m 755 $< $@
+
+# xsock: nc-like pipe, command runner, bench and ls for AF_XEN.
+GUEST_BINS += $(TOOLS_BIN)/xsock
+$(TOOLS_BIN)/xsock: $(_tools_p)tools/xsock.c $(_tools_p)include/uapi/linux/af_xen.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOLS_CFLAGS) -I $(_tools_p)include/uapi -o $@ $<
+
+# The LD_PRELOAD shim has to be a shared library: it rides on the
+# program's own libc.  Guests get it in /opt/af_xen/lib.
+PRELOAD_LIB := $(_tools_p)build/guest/lib/libaf_xen_preload.so
+GUEST_BINS += $(PRELOAD_LIB)
+$(PRELOAD_LIB): $(_tools_p)tools/af_xen_preload.c $(_tools_p)include/uapi/linux/af_xen.h
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O2 -Wall -Wextra -Werror -I $(_tools_p)include/uapi \
+		-o $@ $< -ldl -pthread
