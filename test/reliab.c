@@ -543,6 +543,49 @@ static void *shut_later(void *arg)
 	return NULL;
 }
 
+struct blocked_recv {
+	int fd;
+	ssize_t r;
+	double t;
+};
+
+static void *recv_blocked(void *arg)
+{
+	struct blocked_recv *b = arg;
+	char c;
+
+	b->r = recv(b->fd, &c, 1, 0);
+	b->t = now();
+	return NULL;
+}
+
+/*
+ * close() in one thread while another is blocked in recv on the socket:
+ * as with TCP the blocked call keeps the file open and goes on waiting;
+ * the peer's close must still end it, and nothing may crash or leak.
+ */
+static void close_under_recv(int lfd)
+{
+	struct blocked_recv b = { .r = -2 };
+	int c = xconnect(XEN_DOMID_SELF, LOCAL_PORT);
+	double t0;
+	pthread_t th;
+
+	b.fd = accept(lfd, NULL, NULL);
+	pthread_create(&th, NULL, recv_blocked, &b);
+	usleep(300000);
+	close(b.fd);
+	usleep(300000);
+	t0 = now();
+	close(c);
+	if (pthread_timedjoin_np(th, NULL, &(struct timespec){
+		time(NULL) + 5, 0 }))
+		b.t = t0 + 99;	/* still blocked: report, do not hang */
+	tap(b.r == 0 && b.t - t0 < 2,
+	    "badinput: close() under a blocked recv in another thread: the recv ends with EOF when the peer closes",
+	    "returned %zd after %.2f s", b.r, b.t - t0);
+}
+
 static int badinput(void)
 {
 	int lfd = xlisten(LOCAL_PORT, 4), c, s, one = 1, r;
@@ -617,6 +660,7 @@ static int badinput(void)
 	    "returned %d (%s)", r, strerror(errno));
 	close(c);
 	close(s);
+	close_under_recv(lfd);
 	close(lfd);
 	return 0;
 }
