@@ -35,5 +35,6 @@ $(PRELOAD_LIB): $(_tools_p)tools/af_xen_preload.c $(_tools_p)include/uapi/linux/
 
 # Host-side checks of both (make check): what they do without AF_XEN.
 UNIT_CHECKS += tools-host-check
+.PHONY: tools-host-check
 tools-host-check: $(TOOLS_BIN)/xsock $(PRELOAD_LIB)
 	@$(_tools_p)test/tools-host $(TOOLS_BIN)/xsock $(PRELOAD_LIB)
