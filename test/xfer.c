@@ -40,6 +40,15 @@ static void fill(unsigned char *buf, size_t n)
 	while (n) {
 		size_t k;
 
+		/* whole steps straight into the buffer: the common case */
+		for (; !nleft && n >= 8; buf += 8, n -= 8) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			memcpy(buf, &rng, 8);
+		}
+		if (!n)
+			break;
 		if (!nleft) {
 			rng ^= rng << 13;
 			rng ^= rng >> 7;
