@@ -44,10 +44,14 @@ module: $(KSRC)
 
 # The test-only hostile-peer build (XEN_SO_DEBUG_CORRUPT), never the one
 # that ships: a copy of the sources built with AFX_DEBUG=1.
+# copy-tree DIR FILES: FILES copied into DIR, paths kept (a fresh tree of
+# the module's sources for the debug build, lint and DKMS)
+copy-tree = rm -rf $(1) && mkdir -p $(1)/include/uapi/linux && \
+	for f in $(2); do cp $$f $(1)/$$f; done
+
 debug-module: build/debug/af_xen.ko
 build/debug/af_xen.ko: $(KSRC)
-	@mkdir -p build/debug/include/uapi/linux
-	@for f in $(KSRC); do cp $$f build/debug/$$f; done
+	@$(call copy-tree,build/debug,$(KSRC))
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/debug AFX_DEBUG=1 modules
 
 userspace: $(GUEST_BINS)
@@ -87,10 +91,10 @@ sparse:
 # A fresh copy built with W=1 and sparse on every file: any line they
 # print about our sources is a finding (make check counts them).
 lint:
+	@$(call copy-tree,build/lint0,$(KSRC))
+	@$(call copy-tree,build/lint1,$(KSRC))
 	@for dbg in 0 1; do \
-		d=build/lint$$dbg; rm -rf $$d; mkdir -p $$d/include/uapi/linux; \
-		for f in $(KSRC); do cp $$f $$d/$$f; done; \
-		$(MAKE) -s -C $(KDIR) M=$(CURDIR)/$$d W=1 C=1 \
+		$(MAKE) -s -C $(KDIR) M=$(CURDIR)/build/lint$$dbg W=1 C=1 \
 			AFX_DEBUG=$$([ $$dbg = 1 ] && echo 1) modules 2>&1 | \
 			grep -E '^$(CURDIR)/build/lint.*(warning|error)' && exit 1; \
 	done; exit 0
@@ -114,22 +118,15 @@ install: module install-tools
 DKMS_VER := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_FILES := $(KSRC) dkms.conf
 
-# dkms-tree DIR: the module's sources as DKMS expects them under DIR
-define dkms-tree
-	rm -rf $(1)/af_xen-$(DKMS_VER)
-	mkdir -p $(1)/af_xen-$(DKMS_VER)/include/uapi/linux
-	for f in $(DKMS_FILES); do cp $$f $(1)/af_xen-$(DKMS_VER)/$$f; done
-endef
-
 dkms-install: install-tools
 	-dkms remove -m af_xen -v $(DKMS_VER) --all
-	$(call dkms-tree,/usr/src)
+	$(call copy-tree,/usr/src/af_xen-$(DKMS_VER),$(DKMS_FILES))
 	dkms install -m af_xen -v $(DKMS_VER) -k $(KVER)
 
 # make check: a real "dkms build" against the installed headers, in a
 # private DKMS tree under build/ so that the system's is left alone.
 dkms-check:
-	$(call dkms-tree,$(CURDIR)/build/dkms/src)
+	$(call copy-tree,build/dkms/src/af_xen-$(DKMS_VER),$(DKMS_FILES))
 	rm -rf build/dkms/tree && mkdir -p build/dkms/tree
 	dkms build -m af_xen -v $(DKMS_VER) -k $(KVER) \
 		--dkmstree $(CURDIR)/build/dkms/tree \

@@ -328,26 +328,61 @@ static __attribute__((noreturn)) int serve(void)
 
 /* ----- leaks ----- */
 
-static int one_cycle(int domid, int port, int unread)
+/* The test payload: byte i of a stream. */
+static unsigned char pattern(long i)
 {
-	char buf[4096], back[4096];
-	int fd = xconnect(domid, port), i;
+	return (unsigned char)(i * 131 + (i >> 12));
+}
+
+/*
+ * Connect, send BYTES through the echo server and check what comes back,
+ * in chunks smaller than the ring (a whole MiB sent before reading would
+ * fill both rings and leave both ends blocked in send, as with TCP), then
+ * close; with UNREAD, one more byte is echoed that is never read.
+ */
+static int one_cycle(int domid, int port, int unread, size_t bytes)
+{
+	static unsigned char buf[1 << 20], back[65536];
+	size_t i, n;
+	int fd = xconnect(domid, port), bad = 0;
 
 	if (fd < 0)
 		return -1;
-	for (i = 0; i < (int)sizeof(buf); i++)
-		buf[i] = i * 7;
-	if (send(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
-	    recv(fd, back, sizeof(back), MSG_WAITALL) != sizeof(back) ||
-	    memcmp(buf, back, sizeof(buf))) {
-		close(fd);
-		return -1;
+	if (bytes > sizeof(buf))
+		bytes = sizeof(buf);
+	for (i = 0; i < bytes; i++)
+		buf[i] = pattern(i);
+	for (i = 0; !bad && i < bytes; i += n) {
+		n = bytes - i < sizeof(back) ? bytes - i : sizeof(back);
+		bad = send(fd, buf + i, n, 0) != (ssize_t)n ||
+		      recv(fd, back, n, MSG_WAITALL) != (ssize_t)n ||
+		      memcmp(buf + i, back, n);
 	}
-	/* With unread data at close: the echo of this byte is never read. */
-	if (unread && send(fd, buf, 1, 0) == 1)
+	if (!bad && unread && send(fd, buf, 1, 0) == 1)
 		usleep(1000);
 	close(fd);
-	return 0;
+	return bad ? -1 : 0;
+}
+
+/* For loopback tests: an echo server in this domain (its pid), else 0. */
+static pid_t local_server(int domid)
+{
+	pid_t srv;
+
+	if (domid != XEN_DOMID_SELF)
+		return 0;
+	srv = fork();
+	if (!srv)
+		serve();
+	return srv;
+}
+
+static void stop_server(pid_t srv)
+{
+	if (srv) {
+		kill(srv, SIGKILL);
+		waitpid(srv, NULL, 0);
+	}
 }
 
 static int leak(int cycles, int domid)
@@ -355,26 +390,20 @@ static int leak(int cycles, int domid)
 	struct held base, h;
 	const char *where = domid == XEN_DOMID_SELF ? "loopback" : "cross-guest";
 	int i, bad = 0;
-	pid_t srv = 0;
+	pid_t srv;
 	char name[160];
 
 	held_now(&base);
 	held_print("before", &base);
-	if (domid == XEN_DOMID_SELF) {
-		srv = fork();
-		if (!srv)
-			return serve();
-		usleep(300000);
-	}
+	srv = local_server(domid);
 	for (i = 0; i < cycles; i++)
-		if (one_cycle(domid, ECHO_PORT, i & 1))
+		if (one_cycle(domid, ECHO_PORT, i & 1, 4096))
 			bad++;
 	snprintf(name, sizeof(name),
 		 "leaks: %d %s connect/transfer/close cycles (half with unread data) all succeed",
 		 cycles, where);
 	tap(!bad, name, "%d cycles failed", bad);
-	if (srv)
-		kill(srv, SIGKILL), waitpid(srv, NULL, 0);
+	stop_server(srv);
 	usleep(300000);
 	snprintf(name, sizeof(name),
 		 "leaks: after %d %s cycles sockets, grants, mappings, event channels, watches, slab and xenstore nodes are back",
@@ -667,26 +696,6 @@ static int badinput(void)
 
 /* ----- peers without a working module ----- */
 
-/* The peer's module node is absent: refused at once, not after a timeout. */
-static int absent(int domid, const char *what)
-{
-	struct sockaddr_xen sa = xaddr(domid, ECHO_PORT);
-	int fd = socket(AF_XEN, SOCK_STREAM, 0), r, err;
-	double t0 = now(), dt;
-	char name[200];
-
-	r = connect(fd, (void *)&sa, sizeof(sa));
-	err = errno;
-	dt = now() - t0;
-	close(fd);
-	snprintf(name, sizeof(name),
-		 "absent peer: connect to domain %d (%s) fails with EHOSTUNREACH within 1 s",
-		 domid, what);
-	tap(r < 0 && err == EHOSTUNREACH && dt < 1, name,
-	    "returned %d (%s) after %.2f s", r, r < 0 ? strerror(err) : "-", dt);
-	return 0;
-}
-
 static int connect_timed(int domid, double *dt, int *err)
 {
 	struct sockaddr_xen sa = xaddr(domid, ECHO_PORT);
@@ -698,6 +707,21 @@ static int connect_timed(int domid, double *dt, int *err)
 	*dt = now() - t0;
 	close(fd);
 	return r;
+}
+
+/* The peer's module node is absent: refused at once, not after a timeout. */
+static int absent(int domid, const char *what)
+{
+	double dt;
+	int err, r = connect_timed(domid, &dt, &err);
+	char name[200];
+
+	snprintf(name, sizeof(name),
+		 "absent peer: connect to domain %d (%s) fails with EHOSTUNREACH within 1 s",
+		 domid, what);
+	tap(r < 0 && err == EHOSTUNREACH && dt < 1, name,
+	    "returned %d (%s) after %.2f s", r, r < 0 ? strerror(err) : "-", dt);
+	return 0;
 }
 
 /*
@@ -731,11 +755,6 @@ static int unanswered(int domid)
 }
 
 /* ----- a peer process killed mid-transfer ----- */
-
-static unsigned char pattern(long i)
-{
-	return (unsigned char)(i * 131 + (i >> 12));
-}
 
 struct kill_writer {
 	int fd, err;
@@ -865,38 +884,17 @@ static int killed_client(int domid)
 
 /* ----- module reload cycles ----- */
 
-/*
- * 1 MiB through the echo server and back, checked; silent.  Chunks
- * smaller than the ring: a whole MiB sent before reading would fill both
- * rings and leave both ends blocked in send, as with TCP.
- */
+/* 1 MiB through the echo server and back, checked; silent. */
 static int once(int domid)
 {
-	static unsigned char buf[1 << 20], back[65536];
-	const size_t chunk = sizeof(back);
-	pid_t srv = 0;
-	int fd, rc = 0;
-	size_t i;
+	pid_t srv = local_server(domid);
+	int rc = one_cycle(domid, ECHO_PORT, 0, 1 << 20);
 
-	if (domid == XEN_DOMID_SELF) {
-		srv = fork();
-		if (!srv)
-			return serve();
-	}
-	for (i = 0; i < sizeof(buf); i++)
-		buf[i] = pattern(i);
-	fd = xconnect(domid, ECHO_PORT);
-	for (i = 0; fd >= 0 && !rc && i < sizeof(buf); i += chunk)
-		rc = send(fd, buf + i, chunk, 0) != (ssize_t)chunk ||
-		     recv(fd, back, chunk, MSG_WAITALL) != (ssize_t)chunk ||
-		     memcmp(buf + i, back, chunk);
-	if (fd < 0 || rc)
+	if (rc)
 		printf("# once: round trip to domain %d failed: %s\n", domid,
 		       strerror(errno));
-	close(fd);
-	if (srv)
-		kill(srv, SIGKILL), waitpid(srv, NULL, 0);
-	return fd < 0 || rc;
+	stop_server(srv);
+	return rc != 0;
 }
 
 int main(int argc, char **argv)

@@ -428,6 +428,31 @@ static const char *ip_str(const struct sockaddr_in *sin, char *buf)
 
 /* ----- Interposed calls ----- */
 
+/*
+ * The map entry for a TCP connect (for_bind 0) or bind to sa, with fd
+ * already swapped for an AF_XEN socket.  NULL: not ours, pass the call
+ * through (*failed 0), or the swap failed (*failed 1, errno set).
+ */
+static const struct map_ent *redirect(int fd, const struct sockaddr *sa,
+				      socklen_t len, int for_bind,
+				      struct sockaddr_in *sin, int *failed)
+{
+	const struct map_ent *m;
+
+	init();
+	*failed = 0;
+	m = lookup(sa, len, for_bind, sin);
+	if (!m || !is_inet_tcp(fd))
+		return NULL;
+	if (replace_fd(fd)) {
+		dbg("%s fd %d: cannot make an AF_XEN socket: %s",
+		    for_bind ? "bind" : "connect", fd, strerror(errno));
+		*failed = 1;
+		return NULL;
+	}
+	return m;
+}
+
 int connect(int fd, csa_arg_t addr, socklen_t len)
 {
 	const struct sockaddr *sa = SA(addr);
@@ -435,16 +460,11 @@ int connect(int fd, csa_arg_t addr, socklen_t len)
 	struct sockaddr_in sin, lo;
 	struct sockaddr_xen sx;
 	char ip[INET_ADDRSTRLEN];
+	int failed;
 
-	init();
-	m = lookup(sa, len, 0, &sin);
-	if (!m || !is_inet_tcp(fd))
-		return real.connect(fd, sa, len);
-	if (replace_fd(fd)) {
-		dbg("connect fd %d: cannot make an AF_XEN socket: %s", fd,
-		    strerror(errno));
-		return -1;
-	}
+	m = redirect(fd, sa, len, 0, &sin, &failed);
+	if (!m)
+		return failed ? -1 : real.connect(fd, sa, len);
 	inet_addr4(&lo, INADDR_LOOPBACK, 0);
 	shim_set(fd, SHIM_OUT, &lo, &sin);
 	if (m->domid == XEN_DOMID_SELF)
@@ -464,16 +484,11 @@ int bind(int fd, csa_arg_t addr, socklen_t len)
 	struct sockaddr_in sin;
 	struct sockaddr_xen sx;
 	char ip[INET_ADDRSTRLEN];
+	int failed;
 
-	init();
-	m = lookup(sa, len, 1, &sin);
-	if (!m || !is_inet_tcp(fd))
-		return real.bind(fd, sa, len);
-	if (replace_fd(fd)) {
-		dbg("bind fd %d: cannot make an AF_XEN socket: %s", fd,
-		    strerror(errno));
-		return -1;
-	}
+	m = redirect(fd, sa, len, 1, &sin, &failed);
+	if (!m)
+		return failed ? -1 : real.bind(fd, sa, len);
 	shim_set(fd, SHIM_BOUND, &sin, &sin);
 	dbg("bind fd %d to %s:%u -> AF_XEN port %u", fd, ip_str(&sin, ip),
 	    m->port, m->xport);

@@ -339,6 +339,20 @@ static int parse_opts(int argc, char **argv, const char *optstr,
 	return optind;
 }
 
+/*
+ * The operands after the options, argv[i...]: "DOMID PORT" when domid is
+ * wanted, else "PORT".  A usage error is reported and gives -1.
+ */
+static int parse_target(int argc, char **argv, int i, const char *cmd,
+			unsigned int *domid, unsigned int *port)
+{
+	if (argc - i != (domid ? 2 : 1))
+		return bad("%s takes %s", cmd, domid ? "DOMID and PORT" : "PORT");
+	if (domid && parse_domid(argv[i++], domid))
+		return -1;
+	return parse_port(argv[i], port);
+}
+
 /* ----- Sockets ----- */
 
 static int xs_socket(const struct opts *o)
@@ -662,13 +676,7 @@ static int cmd_listen(int argc, char **argv, struct opts *o)
 	unsigned int port;
 	int i = parse_opts(argc, argv, ":ke:r:", o), fd;
 
-	if (i < 0)
-		return usage_exit();
-	if (argc - i != 1) {
-		bad("listen takes one PORT");
-		return usage_exit();
-	}
-	if (parse_port(argv[i], &port))
+	if (i < 0 || parse_target(argc, argv, i, "listen", NULL, &port))
 		return usage_exit();
 	fd = xs_listen(o, port);
 	if (fd < 0)
@@ -681,13 +689,7 @@ static int cmd_connect(int argc, char **argv, struct opts *o)
 	unsigned int domid, port;
 	int i = parse_opts(argc, argv, ":e:r:", o), fd;
 
-	if (i < 0)
-		return usage_exit();
-	if (argc - i != 2) {
-		bad("connect takes DOMID and PORT");
-		return usage_exit();
-	}
-	if (parse_domid(argv[i], &domid) || parse_port(argv[i + 1], &port))
+	if (i < 0 || parse_target(argc, argv, i, "connect", &domid, &port))
 		return usage_exit();
 	fd = xs_connect(o, domid, port);
 	if (fd < 0)
@@ -975,19 +977,11 @@ static int cmd_bench(int argc, char **argv, struct opts *o)
 	}
 	send = !strcmp(argv[1], "send");
 	i = parse_opts(argc - 1, argv + 1, send ? ":vr:s:b:" : ":kv", o);
-	if (i < 0)
+	/* i + 1: an index into argv, not argv + 1 */
+	if (i < 0 || parse_target(argc, argv, i + 1, send ? "bench send" :
+				  "bench recv", send ? &domid : NULL, &port))
 		return usage_exit();
-	i++;	/* index into argv, not argv + 1 */
-	if (argc - i != (send ? 2 : 1)) {
-		bad("bench %s takes %s", argv[1], send ? "DOMID and PORT" : "PORT");
-		return usage_exit();
-	}
-	if (!send)
-		return parse_port(argv[i], &port) ? usage_exit() :
-		       bench_recv(o, port);
-	if (parse_domid(argv[i], &domid) || parse_port(argv[i + 1], &port))
-		return usage_exit();
-	return bench_send(o, domid, port);
+	return send ? bench_send(o, domid, port) : bench_recv(o, port);
 }
 
 /* ----- ls ----- */
