@@ -440,7 +440,7 @@ static int afx_create(struct net *net, struct socket *sock, int protocol,
 /* ----- Addresses ----- */
 
 /* Check a user address; XEN_DOMID_SELF becomes our real domain id. */
-static int afx_check_addr(const struct sockaddr *addr, int len,
+static int afx_check_addr(const AFX_SOCKADDR *addr, int len,
 			  bool any_ok, struct sockaddr_xen *out)
 {
 	static const u8 zero[sizeof(out->sxen_zero)];
@@ -462,7 +462,7 @@ static int afx_check_addr(const struct sockaddr *addr, int len,
 	return 0;
 }
 
-static int afx_bind(struct socket *sock, struct sockaddr *addr, int len)
+static int afx_bind(struct socket *sock, AFX_SOCKADDR *addr, int len)
 {
 	struct sock *sk = sock->sk;
 	struct afx_sock *xs = afx_sk(sk);
@@ -635,7 +635,7 @@ static int afx_connect_wait(struct sock *sk, long timeo)
 	return err;
 }
 
-static int afx_connect(struct socket *sock, struct sockaddr *addr, int len,
+static int afx_connect(struct socket *sock, AFX_SOCKADDR *addr, int len,
 		       int flags)
 {
 	struct sock *sk = sock->sk;
@@ -1346,8 +1346,9 @@ static int afx_seq_show(struct seq_file *seq, void *v)
 	tx = &xs->conn.tx;
 	rx = &xs->conn.rx;
 	afx_get_stats(xs, &st);
-	seq_printf(seq, "%lu %s %u:%u %u:%u %u %llu %llu %llu %llu %u %u\n",
-		   sock_i_ino(&xs->sk), afx_state_name(xs), afx_xs_self(),
+	/* sock_i_ino(): unsigned long before 7.1, u64 since */
+	seq_printf(seq, "%llu %s %u:%u %u:%u %u %llu %llu %llu %llu %u %u\n",
+		   (u64)sock_i_ino(&xs->sk), afx_state_name(xs), afx_xs_self(),
 		   xs->port, xs->peer, xs->peer_port, xs->ring_size,
 		   st.bytes_sent, st.bytes_received, st.notifies_sent,
 		   st.notifies_received,
@@ -1377,9 +1378,10 @@ static int afx_stat_show(struct seq_file *seq, void *v)
 	list_for_each_entry(xs, &afx_sockets, all)
 		n++;
 	spin_unlock_bh(&afx_table_lock);
-	seq_printf(seq, "sockets %u\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\n",
+	seq_printf(seq, "sockets %u\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\nleaked %d\n",
 		   n, atomic_read(&afx_nr_grants), atomic_read(&afx_nr_mapped),
-		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches());
+		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches(),
+		   atomic_read(&afx_nr_leaked));
 	return 0;
 }
 
@@ -1462,7 +1464,7 @@ static void __exit afx_exit(void)
 	remove_proc_entry("af_xen", init_net.proc_net);
 	sock_unregister(afx_family);
 	afx_xs_exit();
-	afx_grant_exit();
+	afx_reclaim_exit();
 	proto_unregister(&afx_proto);
 }
 

@@ -77,6 +77,10 @@ struct afx_conn {
 	u32 seen_states;
 	unsigned int streak;
 	bool storm;		/* peer flooded us with events */
+	/* Loopback in an auto-translated guest (grant.c): no self-mapping. */
+	struct list_head self_node;	/* granter: afx_self_lock */
+	bool self_offered;	/* granter: on the list of own offers */
+	bool self_shared;	/* mapper: pages shared, not grant-mapped */
 };
 
 int afx_conn_rx_wait(struct afx_conn *c);
@@ -86,9 +90,10 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		    evtchn_port_t remote_port, unsigned int order);
 void afx_conn_release(struct afx_conn *c);
 void afx_conn_notify(struct afx_conn *c);
-void afx_grant_exit(void);
+void afx_bury(struct afx_conn *c, unsigned int n);
+void afx_reclaim_exit(void);
 
-extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns;
+extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns, afx_nr_leaked;
 
 /* ----- Rendezvous through xenstore (xs.c) ----- */
 

@@ -4,16 +4,17 @@
  * granting our pages or mapping the peer's, the event channel, notifying.
  * No socket logic here.
  *
- * Locking: none of its own.  Set-up and teardown of a struct afx_conn run
- * under the owning socket's lock; the interrupt handler touches only the
- * fields documented in af_xen.h as its own.
+ * Locking: set-up and teardown of a struct afx_conn run under the owning
+ * socket's lock; the interrupt handler touches only the fields documented
+ * in af_xen.h as its own.  afx_self_lock (spinlock, never held across a
+ * sleep) protects the list of loopback offers in auto-translated guests.
  *
  * Layout: the connecting side ("granter") allocates one control page and
  * 2 << order data pages (c2s then s2c), grants them to the listener, and
  * allocates an unbound event-channel port for it.  The listener
  * ("mapper") maps the control page, checks it, maps the data pages in one
  * batch into a virtually contiguous area per direction (the c2s pages
- * read-only), and binds the port.
+ * read-only), and binds the port.  Pages given back after close: reclaim.c.
  */
 #include "af_xen.h"
 
@@ -24,6 +25,8 @@
 #include <xen/xen.h>
 #include <xen/events.h>
 #include <xen/page.h>
+#include <xen/features.h>
+#include <xen/balloon.h>
 #include <xen/interface/event_channel.h>
 #include <asm/xen/hypercall.h>
 
@@ -34,6 +37,7 @@
 atomic_t afx_nr_grants = ATOMIC_INIT(0);
 atomic_t afx_nr_mapped = ATOMIC_INIT(0);
 atomic_t afx_nr_evtchns = ATOMIC_INIT(0);
+atomic_t afx_nr_leaked = ATOMIC_INIT(0);	/* pages Xen would not unmap */
 
 /*
  * This many events in a row that we had not asked for: a flood.  The
@@ -177,117 +181,391 @@ static int afx_conn_start(struct afx_conn *c, evtchn_port_t port)
 	return err;
 }
 
-/* ----- Granting side ----- */
+/* ----- Mapping side ----- */
 
 /*
- * Pages the peer may still map when we close.  Linux's own deferral
- * (gnttab_end_foreign_access) retries about ten grants a second, far
- * slower than connections come and go: a busy connector ran out of grant
- * references.  We retry our own every 20 ms and hand whatever is left
- * after a minute to Linux.  XSA-396: a page the peer may still map is
- * never reused before its grant is really gone.
+ * Where Xen puts a mapped grant.  A PV guest names a kernel virtual
+ * address whose PTE Xen writes: the vmap made before mapping, since a PV
+ * guest cannot vmap a foreign frame afterwards.  An auto-translated guest
+ * (PVH, HVM, Arm) maps into its physical address space instead:
+ * gnttab_set_map_op() applies __pa(), so it must get each page's own
+ * direct-map address, and the vmap comes after the mapping (as in
+ * xenbus_map_ring_hvm and gntdev).
  */
-struct afx_zombie {
-	struct list_head node;
-	unsigned long deadline;
-	unsigned int n;
-	grant_ref_t *refs;
-	struct page **pages;
-};
-
-static LIST_HEAD(afx_zombies);		/* afx_zombie_lock */
-static DEFINE_SPINLOCK(afx_zombie_lock);
-static void afx_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(afx_reap_work, afx_reap);
-
-/* Give back the pairs no longer mapped; keep the rest at the front. */
-static unsigned int afx_give_back(grant_ref_t *refs, struct page **pages,
-				  unsigned int n)
+static unsigned long afx_map_addr(struct page **pages, void *va,
+				  unsigned int i)
 {
-	unsigned int i, left = 0;
+	if (xen_feature(XENFEAT_auto_translated_physmap))
+		return (unsigned long)pfn_to_kaddr(page_to_xen_pfn(pages[i]));
+	return (unsigned long)va + i * PAGE_SIZE;
+}
 
+/*
+ * Frames to map the peer's grants into.  PV: gnttab_alloc_pages().
+ * Auto-translated: ballooned-out RAM pages, whose guest-physical
+ * addresses are inside this guest's own RAM map.
+ */
+static int afx_alloc_frames(unsigned int n, struct page **pages)
+{
+	int err;
+
+	if (!xen_feature(XENFEAT_auto_translated_physmap))
+		return gnttab_alloc_pages(n, pages);
+	err = xen_alloc_ballooned_pages(n, pages);
+	if (err)
+		return err;
+	err = gnttab_pages_set_private(n, pages);
+	if (err)
+		xen_free_ballooned_pages(n, pages);
+	return err;
+}
+
+static void afx_free_frames(unsigned int n, struct page **pages)
+{
+	if (!xen_feature(XENFEAT_auto_translated_physmap)) {
+		gnttab_free_pages(n, pages);
+		return;
+	}
+	gnttab_pages_clear_private(n, pages);
+	xen_free_ballooned_pages(n, pages);
+}
+
+static void *afx_vmap(struct page **pages, unsigned int n, bool ro)
+{
+	return vmap(pages, n, VM_MAP, ro ? PAGE_KERNEL_RO : PAGE_KERNEL);
+}
+
+/* Map @n grants at @pages in one batch; *@vap gets the contiguous view. */
+static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
+		   unsigned int n, bool ro, struct page **pages,
+		   grant_handle_t *handles, void **vap)
+{
+	bool translated = xen_feature(XENFEAT_auto_translated_physmap);
+	u32 flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0);
+	struct gnttab_map_grant_ref *ops;
+	void *va = NULL;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++)
+		handles[i] = INVALID_GRANT_HANDLE;
+	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	err = afx_alloc_frames(n, pages);
+	if (err) {
+		memset(pages, 0, n * sizeof(*pages));
+		goto out;
+	}
+	if (!translated) {
+		va = afx_vmap(pages, n, ro);
+		if (!va) {
+			afx_free_frames(n, pages);
+			memset(pages, 0, n * sizeof(*pages));
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++)
+		gnttab_set_map_op(&ops[i], afx_map_addr(pages, va, i), flags,
+				  refs[i], c->peer);
+	err = gnttab_map_refs(ops, NULL, pages, n);
 	for (i = 0; i < n; i++) {
-		if (!pages[i])
-			continue;
-		if (refs[i] && !gnttab_try_end_foreign_access(refs[i])) {
-			refs[left] = refs[i];
-			pages[left++] = pages[i];
+		if (ops[i].status != GNTST_okay) {
+			err = err ?: -EPROTO;
 			continue;
 		}
-		if (refs[i])
-			atomic_dec(&afx_nr_grants);
-		__free_page(pages[i]);
+		handles[i] = ops[i].handle;
+		atomic_inc(&afx_nr_mapped);
 	}
-	return left;
+	if (!err && translated) {
+		va = afx_vmap(pages, n, ro);
+		err = va ? 0 : -ENOMEM;
+	}
+	if (err)
+		pr_warn_ratelimited("domain %u: cannot map its grants (%d)\n",
+				    c->peer, err);
+out:
+	*vap = va;
+	kfree(ops);
+	return err;
 }
 
-/* Out of patience (or unloading): Linux frees them when it can. */
-static void afx_zombie_free(struct afx_zombie *z)
+#if AFX_DEBUG
+/*
+ * Test-only (AFX_DEBUG builds): make Xen refuse the unmaps of the next
+ * connection torn down here, by naming a handle that cannot exist, so
+ * that the leak path runs for real.
+ */
+static bool afx_debug_unmap_refused;
+module_param_named(debug_unmap_refused, afx_debug_unmap_refused, bool, 0644);
+MODULE_PARM_DESC(debug_unmap_refused, "test only: next teardown's unmaps are refused");
+
+static grant_handle_t afx_debug_handle(grant_handle_t h, unsigned int i,
+				       unsigned int n)
 {
+	if (!READ_ONCE(afx_debug_unmap_refused))
+		return h;
+	if (i == n - 1)
+		WRITE_ONCE(afx_debug_unmap_refused, false);
+	return INVALID_GRANT_HANDLE - 1;
+}
+#else
+static grant_handle_t afx_debug_handle(grant_handle_t h, unsigned int i,
+				       unsigned int n)
+{
+	return h;
+}
+#endif
+
+/* Unmap what afx_map() mapped; true if every unmap succeeded. */
+static bool afx_unmap_grants(unsigned int n, struct page **pages,
+			     grant_handle_t *handles, void *va)
+{
+	struct gnttab_unmap_grant_ref *ops;
+	struct page **mapped;
+	unsigned int i, m = 0;
+	bool ok = true;
+
+	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL | __GFP_NOFAIL);
+	mapped = kcalloc(n, sizeof(*mapped), GFP_KERNEL | __GFP_NOFAIL);
+	for (i = 0; i < n; i++) {
+		if (handles[i] == INVALID_GRANT_HANDLE)
+			continue;
+		gnttab_set_unmap_op(&ops[m], afx_map_addr(pages, va, i),
+				    GNTMAP_host_map,
+				    afx_debug_handle(handles[i], i, n));
+		handles[i] = INVALID_GRANT_HANDLE;
+		mapped[m++] = pages[i];
+		atomic_dec(&afx_nr_mapped);
+	}
+	if (m && gnttab_unmap_refs(ops, NULL, mapped, m))
+		ok = false;
+	for (i = 0; i < m; i++)
+		if (ops[i].status != GNTST_okay)
+			ok = false;
+	kfree(mapped);
+	kfree(ops);
+	return ok;
+}
+
+/*
+ * Undo afx_map().  Grants are unmapped before the vmap goes: on PV the
+ * vmap's PTEs are the mapping.  If Xen refuses an unmap, the pages and
+ * the vmap are leaked, never reused (as xenbus does): on PV a vunmap over
+ * a live grant PTE faults, on PVH/HVM a page still backed by the peer's
+ * frame would be handed to somebody else.
+ */
+static void afx_unmap(unsigned int n, struct page **pages,
+		      grant_handle_t *handles, void **vap)
+{
+	if (!pages[0])
+		return;
+	if (!afx_unmap_grants(n, pages, handles, *vap)) {
+		atomic_add(n, &afx_nr_leaked);
+		pr_err_ratelimited("grant unmap refused: leaking %u page(s)\n",
+				   n);
+	} else {
+		if (*vap)
+			vunmap(*vap);
+		afx_free_frames(n, pages);
+	}
+	*vap = NULL;
+	memset(pages, 0, n * sizeof(*pages));
+}
+
+static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs)
+{
+	struct afx_ctrl *ctrl = c->ctrl;
+	u32 magic = READ_ONCE(ctrl->magic);
+	u32 version = READ_ONCE(ctrl->version);
+	u32 order = READ_ONCE(ctrl->order);
+	u32 nr = READ_ONCE(ctrl->nr_grefs);
 	unsigned int i;
 
-	for (i = 0; i < z->n; i++) {
-		gnttab_end_foreign_access(z->refs[i], z->pages[i]);
-		atomic_dec(&afx_nr_grants);
+	if (magic != AFX_CTRL_MAGIC || version != AFX_PROTO_VERSION ||
+	    order != c->order || nr != 2 * c->npages) {
+		pr_warn_ratelimited("domain %u: bad control page (magic %#x version %u order %u grants %u)\n",
+				    c->peer, magic, version, order, nr);
+		return -EPROTO;
 	}
-	kfree(z->refs);
-	kfree(z->pages);
-	kfree(z);
+	for (i = 0; i < nr; i++)
+		refs[i] = READ_ONCE(ctrl->grefs[i]);
+	return 0;
 }
 
-static void afx_reap(struct work_struct *work)
+static int afx_conn_map_data(struct afx_conn *c)
 {
-	struct afx_zombie *z, *tmp;
-	LIST_HEAD(todo);
+	grant_ref_t *refs;
+	unsigned int i, n = c->npages;
+	int err;
 
-	spin_lock_bh(&afx_zombie_lock);
-	list_splice_init(&afx_zombies, &todo);
-	spin_unlock_bh(&afx_zombie_lock);
-	list_for_each_entry_safe(z, tmp, &todo, node) {
-		z->n = afx_give_back(z->refs, z->pages, z->n);
-		if (z->n && time_before(jiffies, z->deadline))
-			continue;
-		list_del(&z->node);
-		afx_zombie_free(z);
-	}
-	spin_lock_bh(&afx_zombie_lock);
-	list_splice(&todo, &afx_zombies);
-	if (!list_empty(&afx_zombies))
-		schedule_delayed_work(&afx_reap_work, HZ / 50);
-	spin_unlock_bh(&afx_zombie_lock);
+	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
+	if (!refs)
+		return -ENOMEM;
+	err = afx_conn_check_ctrl(c, refs);
+	for (i = 0; i < 2 && !err; i++)
+		err = afx_map(c, refs + i * n, n, i == 0, c->pages + i * n,
+			      c->handles + i * n, &c->va[i]);
+	kfree(refs);
+	return err;
 }
 
-/* Take over the connection's arrays if some pages are still mapped. */
-static void afx_bury(struct afx_conn *c, unsigned int n)
+/* The control page, checked, then both rings, through Xen. */
+static int afx_conn_map(struct afx_conn *c, grant_ref_t ctrl_ref)
 {
-	struct afx_zombie *z;
+	void *ctrl = NULL;
+	int err;
 
-	n = afx_give_back(c->grefs, c->pages, n);
-	if (!n)
+	err = afx_map(c, &ctrl_ref, 1, false, &c->ctrl_page, &c->ctrl_handle,
+		      &ctrl);
+	c->ctrl = ctrl;
+	return err ?: afx_conn_map_data(c);
+}
+
+/* ----- Loopback in an auto-translated guest ----- */
+
+/*
+ * A PVH guest that grant-maps a page it granted itself reads something
+ * else than the page and corrupts memory soon after (seen in the
+ * emulated host on 6.1: the listener read garbage, then the guest
+ * oopsed; cross-guest maps in the same guests are fine, and so is
+ * mapping one's own grants on PV).  So a loopback connection there maps
+ * nothing: the listener finds the connector's offer in this list by the
+ * control page's grant reference, checks the control page and the grant
+ * list against the offer, and shares the pages, holding a reference on
+ * each so that they outlive the connector's teardown.
+ */
+static LIST_HEAD(afx_self_offers);	/* afx_self_lock */
+static DEFINE_SPINLOCK(afx_self_lock);
+
+static bool afx_self_shared(domid_t peer)
+{
+	return xen_feature(XENFEAT_auto_translated_physmap) &&
+	       peer == afx_xs_self();
+}
+
+static void afx_self_offer(struct afx_conn *c)
+{
+	spin_lock(&afx_self_lock);
+	list_add(&c->self_node, &afx_self_offers);
+	c->self_offered = true;
+	spin_unlock(&afx_self_lock);
+}
+
+static void afx_self_withdraw(struct afx_conn *c)
+{
+	if (!c->self_offered)
 		return;
-	z = kzalloc(sizeof(*z), GFP_KERNEL | __GFP_NOFAIL);
-	z->deadline = jiffies + 60 * HZ;
-	z->n = n;
-	z->refs = c->grefs;
-	z->pages = c->pages;
-	c->grefs = NULL;
-	c->pages = NULL;
-	spin_lock_bh(&afx_zombie_lock);
-	list_add_tail(&z->node, &afx_zombies);
-	schedule_delayed_work(&afx_reap_work, HZ / 50);
-	spin_unlock_bh(&afx_zombie_lock);
+	spin_lock(&afx_self_lock);
+	list_del(&c->self_node);
+	c->self_offered = false;
+	spin_unlock(&afx_self_lock);
 }
 
-void afx_grant_exit(void)
+/* Under afx_self_lock: check @o against its own control page, share it. */
+static int afx_self_take(struct afx_conn *c, struct afx_conn *o,
+			 grant_ref_t *refs)
 {
-	struct afx_zombie *z, *tmp;
+	unsigned int i, n = 2 * c->npages;
+	int err;
 
-	cancel_delayed_work_sync(&afx_reap_work);
-	list_for_each_entry_safe(z, tmp, &afx_zombies, node) {
-		list_del(&z->node);
-		afx_zombie_free(z);
+	c->ctrl = page_address(o->ctrl_page);
+	err = afx_conn_check_ctrl(c, refs);
+	for (i = 0; !err && i < n; i++)
+		if (refs[i] != o->grefs[i])
+			err = -EPROTO;
+	if (err) {
+		c->ctrl = NULL;
+		return err;
 	}
+	c->ctrl_page = o->ctrl_page;
+	get_page(c->ctrl_page);
+	for (i = 0; i < n; i++) {
+		c->pages[i] = o->pages[i];
+		get_page(c->pages[i]);
+	}
+	c->self_shared = true;
+	atomic_add(n + 1, &afx_nr_mapped);
+	return 0;
 }
+
+static int afx_self_map(struct afx_conn *c, grant_ref_t ctrl_ref)
+{
+	unsigned int i, n = c->npages;
+	struct afx_conn *o;
+	grant_ref_t *refs;
+	int err = -EPROTO;
+
+	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
+	if (!refs)
+		return -ENOMEM;
+	spin_lock(&afx_self_lock);
+	list_for_each_entry(o, &afx_self_offers, self_node) {
+		if (o->ctrl_gref == ctrl_ref) {
+			err = afx_self_take(c, o, refs);
+			break;
+		}
+	}
+	spin_unlock(&afx_self_lock);
+	kfree(refs);
+	if (err) {
+		pr_warn_ratelimited("loopback: no offer of ours matches grant %u\n",
+				    ctrl_ref);
+		return err;
+	}
+	for (i = 0; i < 2; i++) {
+		c->va[i] = afx_vmap(c->pages + i * n, n, i == 0);
+		if (!c->va[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void afx_self_unmap(struct afx_conn *c)
+{
+	unsigned int i, n = 2 * c->npages;
+
+	for (i = 0; i < 2; i++) {
+		if (c->va[i])
+			vunmap(c->va[i]);
+		c->va[i] = NULL;
+	}
+	for (i = 0; i < n; i++)
+		put_page(c->pages[i]);
+	put_page(c->ctrl_page);
+	atomic_sub(n + 1, &afx_nr_mapped);
+	c->self_shared = false;
+	c->ctrl_page = NULL;
+	c->ctrl = NULL;
+	afx_conn_free_arrays(c);
+}
+
+static void afx_conn_unmap(struct afx_conn *c)
+{
+	unsigned int i;
+	void *ctrl = c->ctrl;
+
+	if (c->self_shared) {
+		afx_self_unmap(c);
+		return;
+	}
+
+	for (i = 0; i < 2 && c->pages; i++)
+		afx_unmap(c->npages, c->pages + i * c->npages,
+			  c->handles + i * c->npages, &c->va[i]);
+	afx_unmap(1, &c->ctrl_page, &c->ctrl_handle, &ctrl);
+	c->ctrl_page = NULL;
+	c->ctrl = NULL;
+	afx_conn_free_arrays(c);
+}
+
+/*
+ * Read the peer-written header once into locals, check it against what
+ * the rendezvous promised, and copy the grant list out of shared memory
+ * before anything is mapped with it.
+ */
+/* ----- Granting side ----- */
 
 static void afx_conn_ungrant(struct afx_conn *c)
 {
@@ -357,6 +635,8 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	};
 	int err;
 
+	/* One grant per page: 64 KiB-page Arm kernels are not supported. */
+	BUILD_BUG_ON(PAGE_SIZE != XEN_PAGE_SIZE);
 	c->peer = peer;
 	c->granter = true;
 	c->order = order;
@@ -386,149 +666,15 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	err = afx_conn_start(c, alloc.port);
 	if (err)
 		goto fail;
+	if (afx_self_shared(peer))
+		afx_self_offer(c);
 	return 0;
 fail:
 	afx_conn_ungrant(c);
 	return err;
 }
 
-/* ----- Mapping side ----- */
-
-static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
-		   unsigned int n, bool ro, struct page **pages,
-		   grant_handle_t *handles, void **vap)
-{
-	struct gnttab_map_grant_ref *ops;
-	u32 flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0);
-	unsigned long va;
-	unsigned int i;
-	int err;
-
-	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL);
-	if (!ops)
-		return -ENOMEM;
-	err = gnttab_alloc_pages(n, pages);
-	if (err)
-		goto out;
-	/*
-	 * vmap the still-empty pages first and let the hypervisor fill in
-	 * those PTEs: a PV guest cannot vmap a foreign frame afterwards.
-	 */
-	*vap = vmap(pages, n, VM_MAP, ro ? PAGE_KERNEL_RO : PAGE_KERNEL);
-	if (!*vap) {
-		gnttab_free_pages(n, pages);
-		err = -ENOMEM;
-		goto out;
-	}
-	va = (unsigned long)*vap;
-	for (i = 0; i < n; i++) {
-		gnttab_set_map_op(&ops[i], va + i * PAGE_SIZE, flags, refs[i],
-				  c->peer);
-		handles[i] = INVALID_GRANT_HANDLE;
-	}
-	err = gnttab_map_refs(ops, NULL, pages, n);
-	for (i = 0; i < n; i++) {
-		if (ops[i].status != GNTST_okay) {
-			err = err ?: -EPROTO;
-			continue;
-		}
-		handles[i] = ops[i].handle;
-		atomic_inc(&afx_nr_mapped);
-	}
-	if (err)
-		pr_warn_ratelimited("domain %u: cannot map its grants (%d)\n",
-				    c->peer, err);
-out:
-	kfree(ops);
-	return err;
-}
-
-/* Undo afx_map(): unmap what was mapped, then give the pages back. */
-static void afx_unmap(unsigned int n, struct page **pages,
-		      grant_handle_t *handles, void **vap)
-{
-	struct gnttab_unmap_grant_ref *ops;
-	struct page **mapped;
-	unsigned long va = (unsigned long)*vap;
-	unsigned int i, m = 0;
-
-	if (!*vap)
-		return;
-	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL | __GFP_NOFAIL);
-	mapped = kcalloc(n, sizeof(*mapped), GFP_KERNEL | __GFP_NOFAIL);
-	for (i = 0; i < n; i++) {
-		if (handles[i] == INVALID_GRANT_HANDLE)
-			continue;
-		gnttab_set_unmap_op(&ops[m], va + i * PAGE_SIZE,
-				    GNTMAP_host_map, handles[i]);
-		handles[i] = INVALID_GRANT_HANDLE;
-		mapped[m++] = pages[i];
-		atomic_dec(&afx_nr_mapped);
-	}
-	if (m && gnttab_unmap_refs(ops, NULL, mapped, m))
-		pr_warn_ratelimited("grant unmap failed\n");
-	kfree(mapped);
-	kfree(ops);
-	vunmap(*vap);
-	*vap = NULL;
-	gnttab_free_pages(n, pages);
-}
-
-static void afx_conn_unmap(struct afx_conn *c)
-{
-	unsigned int i;
-	void *ctrl = c->ctrl;
-
-	for (i = 0; i < 2 && c->pages; i++)
-		afx_unmap(c->npages, c->pages + i * c->npages,
-			  c->handles + i * c->npages, &c->va[i]);
-	afx_unmap(1, &c->ctrl_page, &c->ctrl_handle, &ctrl);
-	c->ctrl_page = NULL;
-	c->ctrl = NULL;
-	afx_conn_free_arrays(c);
-}
-
-/*
- * Read the peer-written header once into locals, check it against what
- * the rendezvous promised, and copy the grant list out of shared memory
- * before anything is mapped with it.
- */
-static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs)
-{
-	struct afx_ctrl *ctrl = c->ctrl;
-	u32 magic = READ_ONCE(ctrl->magic);
-	u32 version = READ_ONCE(ctrl->version);
-	u32 order = READ_ONCE(ctrl->order);
-	u32 nr = READ_ONCE(ctrl->nr_grefs);
-	unsigned int i;
-
-	if (magic != AFX_CTRL_MAGIC || version != AFX_PROTO_VERSION ||
-	    order != c->order || nr != 2 * c->npages) {
-		pr_warn_ratelimited("domain %u: bad control page (magic %#x version %u order %u grants %u)\n",
-				    c->peer, magic, version, order, nr);
-		return -EPROTO;
-	}
-	for (i = 0; i < nr; i++)
-		refs[i] = READ_ONCE(ctrl->grefs[i]);
-	return 0;
-}
-
-static int afx_conn_map_data(struct afx_conn *c)
-{
-	grant_ref_t *refs;
-	unsigned int i, n = c->npages;
-	int err;
-
-	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
-	if (!refs)
-		return -ENOMEM;
-	err = afx_conn_check_ctrl(c, refs);
-	for (i = 0; i < 2 && !err; i++)
-		err = afx_map(c, refs + i * n, n, i == 0, c->pages + i * n,
-			      c->handles + i * n, &c->va[i]);
-	kfree(refs);
-	return err;
-}
+/* ----- Both ----- */
 
 int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		    evtchn_port_t remote_port, unsigned int order)
@@ -537,7 +683,6 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		.remote_dom = peer,
 		.remote_port = remote_port,
 	};
-	void *ctrl = NULL;
 	int err;
 
 	if (order > AFX_MAX_ORDER) {
@@ -553,12 +698,10 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 	err = afx_conn_alloc_arrays(c);
 	if (err)
 		goto fail;
-	err = afx_map(c, &ctrl_ref, 1, false, &c->ctrl_page, &c->ctrl_handle,
-		      &ctrl);
-	c->ctrl = ctrl;
-	if (err)
-		goto fail;
-	err = afx_conn_map_data(c);
+	if (afx_self_shared(peer))
+		err = afx_self_map(c, ctrl_ref);
+	else
+		err = afx_conn_map(c, ctrl_ref);
 	if (err)
 		goto fail;
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
@@ -584,6 +727,7 @@ void afx_conn_release(struct afx_conn *c)
 		atomic_dec(&afx_nr_evtchns);
 	}
 	c->irq = 0;
+	afx_self_withdraw(c);
 	if (c->granter)
 		afx_conn_ungrant(c);
 	else
