@@ -33,7 +33,8 @@ UNIT_CHECKS :=
 
 .PHONY: all module debug-module userspace check demo bench style sparse lint \
 	$(addprefix lint-,$(KERNELS)) $(addprefix kmod-,$(KERNELS)) \
-	clean deps install install-tools dkms-install dkms-check
+	clean deps install install-tools dkms-install dkms-check \
+	$(addprefix dkms-check-,$(KERNELS))
 
 all: module debug-module userspace
 
@@ -62,6 +63,7 @@ userspace: $(GUEST_BINS)
 # the build environment (the host, or a trixie build root for 7.x).
 KERNELS := 6.1 6.12 7.3
 build/mod/%/std/af_xen.ko: $(KSRC)
+	@scripts/setup-suites $*
 	@$(call copy-tree,build/mod/$*/std,$(KSRC))
 	scripts/kbuild $* M=$(CURDIR)/build/mod/$*/std modules
 build/mod/%/debug/af_xen.ko: $(KSRC)
@@ -69,6 +71,8 @@ build/mod/%/debug/af_xen.ko: $(KSRC)
 	scripts/kbuild $* M=$(CURDIR)/build/mod/$*/debug AFX_DEBUG=1 modules
 kmod-%: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 	@true
+# Not intermediate files: vmrun takes them from there.
+.PRECIOUS: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 
 check:
 	@scripts/check
@@ -105,16 +109,21 @@ sparse:
 # A fresh copy built with W=1 and sparse on every file, default and
 # AFX_DEBUG code, against each supported kernel's headers: any compiler,
 # sparse or modpost line about our sources is a finding (make check
-# counts them).  From 6.13 kbuild prints paths relative to the module
+# counts them; it also checks that an injected finding, LINT_INJECT
+# appended to grant.c, fails this target).  From 6.13 kbuild prints
+# paths relative to the module
 # directory, so the pattern matches a source name with or without one.
 LINT_KERNELS ?= $(KERNELS)
 space := $(subst ,, )
 LINT_FINDING := (^|/)($(subst $(space),|,$(sort $(basename $(notdir $(filter %.c %.h,$(KSRC)))))))\.[ch]:[0-9]+(:[0-9]+)?: (warning|error)|^WARNING: |^ERROR: |error:
 lint: $(addprefix lint-,$(LINT_KERNELS))
 lint-%:
+	$(if $(filter-out 6.1,$*),@scripts/setup-suites $*)
 	@for dbg in 0 1; do \
 		d=build/lint/$*/$$dbg; \
 		$(call copy-tree,$$d,$(KSRC)); \
+		if [ -n "$$LINT_INJECT" ]; then \
+			printf '%s\n' "$$LINT_INJECT" >> $$d/grant.c; fi; \
 		scripts/kbuild $* -s M=$(CURDIR)/$$d W=1 C=1 \
 			AFX_DEBUG=$$([ $$dbg = 1 ] && echo 1) modules > $$d.log 2>&1; \
 		rc=$$?; \
@@ -148,16 +157,22 @@ dkms-install: install-tools
 	$(call copy-tree,/usr/src/af_xen-$(DKMS_VER),$(DKMS_FILES))
 	dkms install -m af_xen -v $(DKMS_VER) -k $(KVER)
 
-# make check: a real "dkms build" against the installed headers, in a
-# private DKMS tree under build/ so that the system's is left alone.
-dkms-check:
-	$(call copy-tree,build/dkms/src/af_xen-$(DKMS_VER),$(DKMS_FILES))
-	rm -rf build/dkms/tree && mkdir -p build/dkms/tree
-	dkms build -m af_xen -v $(DKMS_VER) -k $(KVER) \
-		--dkmstree $(CURDIR)/build/dkms/tree \
-		--sourcetree $(CURDIR)/build/dkms/src
-	modinfo -F vermagic build/dkms/tree/af_xen/$(DKMS_VER)/$(KVER)/*/module/af_xen.ko | \
-		grep -q '^$(KVER) '
+# make check: a real "dkms build" against each kernel's headers, in a
+# private DKMS tree under build/ so that the system's is left alone (7.3:
+# the dkms of the trixie build root, see scripts/kbuild --in).
+dkms-check: $(addprefix dkms-check-,$(KERNELS))
+dkms-check-%:
+	$(if $(filter-out 6.1,$*),@scripts/setup-suites $*)
+	$(call copy-tree,build/dkms/$*/src/af_xen-$(DKMS_VER),$(DKMS_FILES))
+	rm -rf build/dkms/$*/tree && mkdir -p build/dkms/$*/tree
+	kver=$$(scripts/kbuild $* --kver) && \
+	ksrc=$$(if [ $* = 6.12 ]; then echo --kernelsourcedir $$(scripts/kbuild $* --kdir); fi) && \
+	scripts/kbuild $* --in $(CURDIR)/build/dkms/$* \
+		dkms build -m af_xen -v $(DKMS_VER) -k $$kver $$ksrc \
+		--dkmstree $(CURDIR)/build/dkms/$*/tree \
+		--sourcetree $(CURDIR)/build/dkms/$*/src && \
+	modinfo -F vermagic build/dkms/$*/tree/af_xen/$(DKMS_VER)/$$kver/*/module/af_xen.ko* | \
+		grep -q "^$$kver "
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
