@@ -845,6 +845,12 @@ static void afx_debug_connect(struct afx_sock *xs)
 	case XEN_DEBUG_CONNECT_BAD_GREF:
 		WRITE_ONCE(ctrl->grefs[0], 0x0fffffff);
 		break;
+	case XEN_DEBUG_CONNECT_DUP_GREF:
+		WRITE_ONCE(ctrl->grefs[1], ctrl->grefs[0]);
+		break;
+	case XEN_DEBUG_CONNECT_CTRL_GREF:
+		WRITE_ONCE(ctrl->grefs[xs->conn.npages], xs->conn.ctrl_gref);
+		break;
 	}
 	xs->debug_connect = 0;
 }
@@ -901,7 +907,7 @@ static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
 		return err;
 	lock_sock(sk);
 	if (what >= XEN_DEBUG_CONNECT_ORDER &&
-	    what <= XEN_DEBUG_CONNECT_BAD_GREF)
+	    what <= XEN_DEBUG_CONNECT_CTRL_GREF)
 		xs->debug_connect = what;
 	else if (what < XEN_DEBUG_PROD_BEYOND || what > XEN_DEBUG_EVENT_STORM)
 		err = -EINVAL;

@@ -6,8 +6,8 @@
  *
  * Locking: set-up and teardown of a struct afx_conn run under the owning
  * socket's lock; the interrupt handler touches only the fields documented
- * in af_xen.h as its own.  afx_self_lock (spinlock, never held across a
- * sleep) protects the list of loopback offers in auto-translated guests.
+ * in af_xen.h as its own.  afx_self_lock (mutex, process context only)
+ * protects the list of loopback offers in auto-translated guests.
  *
  * Layout: the connecting side ("granter") allocates one control page and
  * 2 << order data pages (c2s then s2c), grants them to the listener, and
@@ -22,6 +22,8 @@
 #include <linux/vmalloc.h>
 #include <linux/interrupt.h>
 #include <linux/ratelimit.h>
+#include <linux/sort.h>
+#include <linux/mutex.h>
 #include <xen/xen.h>
 #include <xen/events.h>
 #include <xen/page.h>
@@ -374,7 +376,42 @@ static void afx_unmap(unsigned int n, struct page **pages,
 	memset(pages, 0, n * sizeof(*pages));
 }
 
-static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs)
+static int afx_ref_cmp(const void *a, const void *b)
+{
+	grant_ref_t x = *(const grant_ref_t *)a, y = *(const grant_ref_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Each page granted once, and the control page not among the data pages:
+ * an aliased list would let the peer's writes to one ring land in the
+ * other, or in the control page (XEN-IN-QEMU: one guest can do this from
+ * userspace with gntalloc).  Checked on a sorted copy.
+ */
+static int afx_check_aliases(const struct afx_conn *c, const grant_ref_t *refs,
+			     unsigned int nr, grant_ref_t ctrl_ref)
+{
+	grant_ref_t *s;
+	unsigned int i;
+	int err = 0;
+
+	s = kmemdup(refs, nr * sizeof(*refs), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	sort(s, nr, sizeof(*s), afx_ref_cmp, NULL);
+	for (i = 0; i < nr && !err; i++)
+		if (s[i] == ctrl_ref || (i && s[i] == s[i - 1]))
+			err = -EPROTO;
+	if (err)
+		pr_warn_ratelimited("domain %u: grant list names grant %u twice\n",
+				    c->peer, s[i - 1]);
+	kfree(s);
+	return err;
+}
+
+static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
+			       grant_ref_t ctrl_ref)
 {
 	struct afx_ctrl *ctrl = c->ctrl;
 	u32 magic = READ_ONCE(ctrl->magic);
@@ -391,10 +428,10 @@ static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs)
 	}
 	for (i = 0; i < nr; i++)
 		refs[i] = READ_ONCE(ctrl->grefs[i]);
-	return 0;
+	return afx_check_aliases(c, refs, nr, ctrl_ref);
 }
 
-static int afx_conn_map_data(struct afx_conn *c)
+static int afx_conn_map_data(struct afx_conn *c, grant_ref_t ctrl_ref)
 {
 	grant_ref_t *refs;
 	unsigned int i, n = c->npages;
@@ -403,7 +440,7 @@ static int afx_conn_map_data(struct afx_conn *c)
 	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
 	if (!refs)
 		return -ENOMEM;
-	err = afx_conn_check_ctrl(c, refs);
+	err = afx_conn_check_ctrl(c, refs, ctrl_ref);
 	for (i = 0; i < 2 && !err; i++)
 		err = afx_map(c, refs + i * n, n, i == 0, c->pages + i * n,
 			      c->handles + i * n, &c->va[i]);
@@ -420,7 +457,7 @@ static int afx_conn_map(struct afx_conn *c, grant_ref_t ctrl_ref)
 	err = afx_map(c, &ctrl_ref, 1, false, &c->ctrl_page, &c->ctrl_handle,
 		      &ctrl);
 	c->ctrl = ctrl;
-	return err ?: afx_conn_map_data(c);
+	return err ?: afx_conn_map_data(c, ctrl_ref);
 }
 
 /* ----- Loopback in an auto-translated guest ----- */
@@ -437,7 +474,7 @@ static int afx_conn_map(struct afx_conn *c, grant_ref_t ctrl_ref)
  * each so that they outlive the connector's teardown.
  */
 static LIST_HEAD(afx_self_offers);	/* afx_self_lock */
-static DEFINE_SPINLOCK(afx_self_lock);
+static DEFINE_MUTEX(afx_self_lock);
 
 static bool afx_self_shared(domid_t peer)
 {
@@ -447,20 +484,20 @@ static bool afx_self_shared(domid_t peer)
 
 static void afx_self_offer(struct afx_conn *c)
 {
-	spin_lock(&afx_self_lock);
+	mutex_lock(&afx_self_lock);
 	list_add(&c->self_node, &afx_self_offers);
 	c->self_offered = true;
-	spin_unlock(&afx_self_lock);
+	mutex_unlock(&afx_self_lock);
 }
 
 static void afx_self_withdraw(struct afx_conn *c)
 {
 	if (!c->self_offered)
 		return;
-	spin_lock(&afx_self_lock);
+	mutex_lock(&afx_self_lock);
 	list_del(&c->self_node);
 	c->self_offered = false;
-	spin_unlock(&afx_self_lock);
+	mutex_unlock(&afx_self_lock);
 }
 
 /* Under afx_self_lock: check @o against its own control page, share it. */
@@ -471,7 +508,7 @@ static int afx_self_take(struct afx_conn *c, struct afx_conn *o,
 	int err;
 
 	c->ctrl = page_address(o->ctrl_page);
-	err = afx_conn_check_ctrl(c, refs);
+	err = afx_conn_check_ctrl(c, refs, o->ctrl_gref);
 	for (i = 0; !err && i < n; i++)
 		if (refs[i] != o->grefs[i])
 			err = -EPROTO;
@@ -500,14 +537,14 @@ static int afx_self_map(struct afx_conn *c, grant_ref_t ctrl_ref)
 	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
 	if (!refs)
 		return -ENOMEM;
-	spin_lock(&afx_self_lock);
+	mutex_lock(&afx_self_lock);
 	list_for_each_entry(o, &afx_self_offers, self_node) {
 		if (o->ctrl_gref == ctrl_ref) {
 			err = afx_self_take(c, o, refs);
 			break;
 		}
 	}
-	spin_unlock(&afx_self_lock);
+	mutex_unlock(&afx_self_lock);
 	kfree(refs);
 	if (err) {
 		pr_warn_ratelimited("loopback: no offer of ours matches grant %u\n",

@@ -2415,6 +2415,7 @@ static const char *const corrupt_names[] = {
 	"cons moving backwards", "garbage state flags",
 	"data after EOF", "event storm", "oversized ring order",
 	"grant count not matching the order", "a grant reference not ours",
+	"a data page granted twice", "the control page listed as data",
 };
 
 /* The client turns hostile; the server must fail cleanly and live on. */
@@ -2660,6 +2661,9 @@ const struct test_case afx_cases[] = {
 	HOSTILE_CONNECT("hostile_connect_order", XEN_DEBUG_CONNECT_ORDER),
 	HOSTILE_CONNECT("hostile_connect_ngrefs", XEN_DEBUG_CONNECT_NGREFS),
 	HOSTILE_CONNECT("hostile_connect_bad_gref", XEN_DEBUG_CONNECT_BAD_GREF),
+	HOSTILE_CONNECT("hostile_connect_dup_gref", XEN_DEBUG_CONNECT_DUP_GREF),
+	HOSTILE_CONNECT("hostile_connect_ctrl_gref",
+			XEN_DEBUG_CONNECT_CTRL_GREF),
 #endif
 	/* last: nothing leaked by all of the above */
 	L("no_socket_leak", 60, t_leak_check),
