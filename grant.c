@@ -28,7 +28,6 @@
 #include <xen/events.h>
 #include <xen/page.h>
 #include <xen/features.h>
-#include <xen/balloon.h>
 #include <xen/interface/event_channel.h>
 #include <asm/xen/hypercall.h>
 
@@ -202,36 +201,6 @@ static unsigned long afx_map_addr(struct page **pages, void *va,
 	return (unsigned long)va + i * PAGE_SIZE;
 }
 
-/*
- * Frames to map the peer's grants into.  PV: gnttab_alloc_pages().
- * Auto-translated: ballooned-out RAM pages, whose guest-physical
- * addresses are inside this guest's own RAM map.
- */
-static int afx_alloc_frames(unsigned int n, struct page **pages)
-{
-	int err;
-
-	if (!xen_feature(XENFEAT_auto_translated_physmap))
-		return gnttab_alloc_pages(n, pages);
-	err = xen_alloc_ballooned_pages(n, pages);
-	if (err)
-		return err;
-	err = gnttab_pages_set_private(n, pages);
-	if (err)
-		xen_free_ballooned_pages(n, pages);
-	return err;
-}
-
-static void afx_free_frames(unsigned int n, struct page **pages)
-{
-	if (!xen_feature(XENFEAT_auto_translated_physmap)) {
-		gnttab_free_pages(n, pages);
-		return;
-	}
-	gnttab_pages_clear_private(n, pages);
-	xen_free_ballooned_pages(n, pages);
-}
-
 static void *afx_vmap(struct page **pages, unsigned int n, bool ro)
 {
 	return vmap(pages, n, VM_MAP, ro ? PAGE_KERNEL_RO : PAGE_KERNEL);
@@ -254,7 +223,7 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	ops = kcalloc(n, sizeof(*ops), GFP_KERNEL);
 	if (!ops)
 		return -ENOMEM;
-	err = afx_alloc_frames(n, pages);
+	err = gnttab_alloc_pages(n, pages);
 	if (err) {
 		memset(pages, 0, n * sizeof(*pages));
 		goto out;
@@ -262,7 +231,7 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	if (!translated) {
 		va = afx_vmap(pages, n, ro);
 		if (!va) {
-			afx_free_frames(n, pages);
+			gnttab_free_pages(n, pages);
 			memset(pages, 0, n * sizeof(*pages));
 			err = -ENOMEM;
 			goto out;
@@ -370,7 +339,7 @@ static void afx_unmap(unsigned int n, struct page **pages,
 	} else {
 		if (*vap)
 			vunmap(*vap);
-		afx_free_frames(n, pages);
+		gnttab_free_pages(n, pages);
 	}
 	*vap = NULL;
 	memset(pages, 0, n * sizeof(*pages));
