@@ -3,13 +3,14 @@
 # af_xen: AF_XEN stream sockets between Xen guests.
 #
 #   make            the module (af_xen.ko) and the guest programs
-#   make check      every test: userspace ring tests, then the in-guest
-#                   suites on an emulated Xen host (QEMU); ends with
+#   make check      every test: userspace ring and parser tests, then the
+#                   in-guest suites on an emulated Xen host (QEMU); ends with
 #                   "N passed, M failed"
 #   make demo       stream data between two guests over AF_XEN, compare
 #                   with UNIX and TCP sockets
 #   make bench      the benchmark matrix (bench-results/)
-#   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 600)
+#   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 600);
+#                   make fuzz-parse: the xenstore parsers (parse.c)
 #   make style      checkpatch --strict; make sparse: sparse (C=2)
 #   make install    module, tools, man pages; make dkms-install: via DKMS
 #
@@ -19,8 +20,8 @@
 TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC := af_xen.c af_xen.h ring.c ring.h grant.c reclaim.c xs.c compat.h Kbuild \
-	include/uapi/linux/af_xen.h
+KSRC := af_xen.c af_xen.h ring.c ring.h grant.c reclaim.c xs.c parse.c parse.h \
+	compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
 GUEST_BINS :=
@@ -98,7 +99,8 @@ $(CHECKPATCH):
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h ring.c ring.h \
-		grant.c reclaim.c xs.c include/uapi/linux/af_xen.h
+		grant.c reclaim.c xs.c parse.c parse.h \
+		include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h
 

@@ -80,6 +80,8 @@ struct afx_sock {
 	bool broken;		/* reset: by the peer, a violation or death */
 	struct afx_xs_req req;
 	struct delayed_work connect_work;
+	struct delayed_work live_work;	/* holds a socket reference */
+	u64 live_ntf;		/* conn.ntf_rx at the last liveness probe */
 	struct xen_so_stats stats;
 	int debug_connect;	/* AFX_DEBUG: corruption for next connect */
 };
@@ -89,9 +91,11 @@ static LIST_HEAD(afx_sockets);
 static DEFINE_HASHTABLE(afx_bound, 8);
 static u32 afx_next_port = AFX_EPHEMERAL_LOW;
 static DEFINE_MUTEX(afx_reap_lock);
+static struct workqueue_struct *afx_live_wq;
 
 static const struct proto_ops afx_stream_ops;
 static void afx_connect_work(struct work_struct *work);
+static void afx_live_work(struct work_struct *work);
 static void afx_debug_connect(struct afx_sock *xs);
 
 static struct afx_sock *afx_sk(const struct sock *sk)
@@ -324,6 +328,50 @@ static int afx_tx_ready(struct afx_sock *xs, bool consume)
 	return space;
 }
 
+/* ----- Peer liveness ----- */
+
+/*
+ * A peer can vanish without a word while its domain lives on: its process
+ * exits, or its kernel closes the port.  Nothing in the shared page says
+ * so, so once a second each established connection that received no event
+ * in that second asks Xen whether the peer still holds its end of the
+ * event channel (docs/protocol.md, "Liveness").  Events that flow prove
+ * the peer alive, so a busy connection costs nothing.  The work holds a
+ * socket reference while it is queued.
+ */
+static void afx_live_start(struct afx_sock *xs)
+{
+	xs->live_ntf = xs->conn.ntf_rx;
+	sock_hold(&xs->sk);
+	if (!queue_delayed_work(afx_live_wq, &xs->live_work, HZ))
+		sock_put(&xs->sk);
+}
+
+static void afx_live_work(struct work_struct *work)
+{
+	struct afx_sock *xs = container_of(to_delayed_work(work),
+					   struct afx_sock, live_work);
+	struct sock *sk = &xs->sk;
+	bool again = false;
+	u64 ntf;
+
+	lock_sock(sk);
+	if (xs->conn_up && !xs->broken && sk->sk_state == TCP_ESTABLISHED) {
+		ntf = READ_ONCE(xs->conn.ntf_rx);
+		if (ntf == xs->live_ntf && afx_conn_peer_gone(&xs->conn))
+			afx_conn_fail(xs, ECONNRESET,
+				      "peer closed its event channel");
+		else
+			again = true;
+		xs->live_ntf = ntf;
+	}
+	if (again)
+		again = queue_delayed_work(afx_live_wq, &xs->live_work, HZ);
+	release_sock(sk);
+	if (!again)
+		sock_put(sk);
+}
+
 /* ----- Socket creation and teardown ----- */
 
 static void afx_sock_init(struct sock *sk)
@@ -334,6 +382,7 @@ static void afx_sock_init(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_node);
 	INIT_LIST_HEAD(&xs->reap);
 	INIT_DELAYED_WORK(&xs->connect_work, afx_connect_work);
+	INIT_DELAYED_WORK(&xs->live_work, afx_live_work);
 	xs->allow = XEN_DOMID_ANY;
 	xs->ring_size = XEN_RING_SIZE_DEFAULT;
 	xs->conn.event = afx_event;
@@ -409,6 +458,8 @@ static int afx_release(struct socket *sock)
 	afx_xs_request_done(&xs->req);
 	release_sock(sk);
 	cancel_delayed_work_sync(&xs->connect_work);
+	if (cancel_delayed_work_sync(&xs->live_work))
+		sock_put(sk);	/* the probe's reference */
 
 	lock_sock(sk);
 	afx_unbind_port(xs);
@@ -531,6 +582,7 @@ static void afx_connect_finish(struct afx_sock *xs, int res)
 		sk->sk_state = TCP_ESTABLISHED;
 		if (sk->sk_socket)
 			sk->sk_socket->state = SS_CONNECTED;
+		afx_live_start(xs);
 		sk->sk_state_change(sk);
 		return;
 	}
@@ -722,6 +774,7 @@ static int afx_child_setup(struct sock *listener, struct afx_sock *child,
 		return err;
 	child->peer_ref = true;
 	child->sk.sk_state = TCP_ESTABLISHED;
+	afx_live_start(child);
 	return 0;
 }
 
@@ -892,6 +945,9 @@ static void afx_debug_ring(struct afx_sock *xs, int what)
 	case XEN_DEBUG_EVENT_STORM:
 		afx_debug_storm(xs);
 		return;
+	case XEN_DEBUG_VANISH:
+		afx_conn_vanish(&xs->conn);
+		return;
 	}
 	afx_notify(xs);
 }
@@ -909,7 +965,8 @@ static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
 	if (what >= XEN_DEBUG_CONNECT_ORDER &&
 	    what <= XEN_DEBUG_CONNECT_CTRL_GREF)
 		xs->debug_connect = what;
-	else if (what < XEN_DEBUG_PROD_BEYOND || what > XEN_DEBUG_EVENT_STORM)
+	else if ((what < XEN_DEBUG_PROD_BEYOND ||
+		  what > XEN_DEBUG_EVENT_STORM) && what != XEN_DEBUG_VANISH)
 		err = -EINVAL;
 	else if (!xs->conn_up || sk->sk_state != TCP_ESTABLISHED)
 		err = -ENOTCONN;
@@ -957,6 +1014,17 @@ static int afx_sleep(struct sock *sk, struct wait_queue_entry *wait,
 	*timeo = wait_woken(wait, TASK_INTERRUPTIBLE, *timeo);
 	lock_sock(sk);
 	return 0;
+}
+
+/*
+ * A call that moved some bytes before the connection failed returns the
+ * count; the error is kept for the next call, as TCP does, instead of
+ * being lost to the reader of the count.
+ */
+static void afx_keep_err(struct afx_sock *xs, size_t done, int err)
+{
+	if (done && xs->broken && (err == -EPROTO || err == -ECONNRESET))
+		WRITE_ONCE(xs->sk.sk_err, -err);
 }
 
 static long afx_send_chunk(struct afx_sock *xs, struct msghdr *msg,
@@ -1010,6 +1078,7 @@ static int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 		sent += n;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
+	afx_keep_err(xs, sent, err);
 	release_sock(sk);
 	if (sent)
 		return sent;
@@ -1078,6 +1147,7 @@ static int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			break;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
+	afx_keep_err(xs, copied, err);
 out:
 	release_sock(sk);
 	return copied ? copied : err;
@@ -1393,6 +1463,17 @@ static int afx_stat_show(struct seq_file *seq, void *v)
 
 /* ----- Registration ----- */
 
+/* Legitimate traffic's distance from the storm limit; not a leak count. */
+static int afx_events_show(struct seq_file *seq, void *v)
+{
+	seq_printf(seq, "events %ld\nspurious %ld\nstreak_max %d\nstorms %d\nstorm_streak %d\n",
+		   atomic_long_read(&afx_nr_events),
+		   atomic_long_read(&afx_nr_spurious),
+		   atomic_read(&afx_streak_max), atomic_read(&afx_nr_storms),
+		   AFX_STORM_STREAK);
+	return 0;
+}
+
 static const struct proto_ops afx_stream_ops = {
 	.family = PF_XEN,
 	.owner = THIS_MODULE,
@@ -1431,9 +1512,12 @@ static int __init afx_init(void)
 		       NPROTO - 1);
 		return -EINVAL;
 	}
+	afx_live_wq = alloc_workqueue("af_xen_live", 0, 0);
+	if (!afx_live_wq)
+		return -ENOMEM;
 	err = proto_register(&afx_proto, 1);
 	if (err)
-		return err;
+		goto out_wq;
 	err = afx_xs_init();
 	if (err)
 		goto out_proto;
@@ -1447,7 +1531,9 @@ static int __init afx_init(void)
 	if (!proc_create_seq("af_xen", 0444, init_net.proc_net,
 			     &afx_seq_ops) ||
 	    !proc_create_single("af_xen_stat", 0444, init_net.proc_net,
-				afx_stat_show)) {
+				afx_stat_show) ||
+	    !proc_create_single("af_xen_events", 0444, init_net.proc_net,
+				afx_events_show)) {
 		err = -ENOMEM;
 		goto out_proc;
 	}
@@ -1455,22 +1541,28 @@ static int __init afx_init(void)
 		afx_xs_self());
 	return 0;
 out_proc:
+	remove_proc_entry("af_xen_stat", init_net.proc_net);
 	remove_proc_entry("af_xen", init_net.proc_net);
 	sock_unregister(afx_family);
 out_xs:
 	afx_xs_exit();
 out_proto:
 	proto_unregister(&afx_proto);
+out_wq:
+	destroy_workqueue(afx_live_wq);
 	return err;
 }
 
 static void __exit afx_exit(void)
 {
+	remove_proc_entry("af_xen_events", init_net.proc_net);
 	remove_proc_entry("af_xen_stat", init_net.proc_net);
 	remove_proc_entry("af_xen", init_net.proc_net);
 	sock_unregister(afx_family);
 	afx_xs_exit();
 	afx_reclaim_exit();
+	/* Drains probes that are still returning after their last put. */
+	destroy_workqueue(afx_live_wq);
 	proto_unregister(&afx_proto);
 }
 

@@ -48,9 +48,10 @@ struct afx_ctrl {
  * Set up once (afx_conn_offer or afx_conn_accept) and torn down once
  * (afx_conn_release), both under the owning socket's lock.  The rings
  * are used under that same lock.  The interrupt handler only reads the
- * shared page and calls @event; @seen_*, @streak, @storm and @ntf_rx are
- * written by it alone.  @armed is bumped (socket lock) each time this
- * side asks the peer for an event.
+ * shared page and calls @event; @seen_*, @streak, @storm, @ntf_rx and
+ * @ntf_spurious are written by it alone.  @armed_* and @base_* are
+ * written under the socket lock each time this side asks the peer for an
+ * event (afx_conn_rx_wait), and read by the interrupt handler.
  */
 struct afx_conn {
 	domid_t peer;
@@ -72,9 +73,11 @@ struct afx_conn {
 	void *arg;
 	u64 ntf_tx;
 	u64 ntf_rx;
-	unsigned int armed;
-	unsigned int seen_armed;
-	u32 seen_states;
+	u64 ntf_spurious;	/* events that brought nothing asked for */
+	unsigned int armed_rx, armed_tx;	/* armings so far */
+	u32 base_rx, base_tx;	/* peer index at the last arming */
+	unsigned int seen_armed_rx, seen_armed_tx;	/* armings answered */
+	u32 seen_states;	/* peer state bits seen so far */
 	unsigned int streak;
 	bool storm;		/* peer flooded us with events */
 	/* Loopback in an auto-translated guest (grant.c): no self-mapping. */
@@ -85,6 +88,8 @@ struct afx_conn {
 
 int afx_conn_rx_wait(struct afx_conn *c);
 int afx_conn_tx_wait(struct afx_conn *c);
+bool afx_conn_peer_gone(struct afx_conn *c);
+void afx_conn_vanish(struct afx_conn *c);
 int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order);
 int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		    evtchn_port_t remote_port, unsigned int order);
@@ -94,6 +99,15 @@ void afx_bury(struct afx_conn *c, unsigned int n);
 void afx_reclaim_exit(void);
 
 extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns, afx_nr_leaked;
+extern atomic_long_t afx_nr_events, afx_nr_spurious;
+extern atomic_t afx_streak_max, afx_nr_storms;
+
+/*
+ * This many events in a row that we had not asked for: a flood.  The
+ * event core delays a port 1, 2, 4, ... jiffies after each spurious
+ * event, so at HZ=250 the eighth arrives about a quarter second in.
+ */
+#define AFX_STORM_STREAK	8
 
 /* ----- Rendezvous through xenstore (xs.c) ----- */
 

@@ -41,46 +41,88 @@ atomic_t afx_nr_evtchns = ATOMIC_INIT(0);
 atomic_t afx_nr_leaked = ATOMIC_INIT(0);	/* pages Xen would not unmap */
 
 /*
+ * Event accounting since load, for /proc/net/af_xen_events: how close
+ * legitimate traffic comes to the storm limit (the false-positive margin).
+ */
+atomic_long_t afx_nr_events = ATOMIC_LONG_INIT(0);
+atomic_long_t afx_nr_spurious = ATOMIC_LONG_INIT(0);
+atomic_t afx_streak_max = ATOMIC_INIT(0);
+atomic_t afx_nr_storms = ATOMIC_INIT(0);
+
+/*
  * This many events in a row that we had not asked for: a flood.  The
  * event core delays a port 1, 2, 4, ... jiffies after each spurious
  * event, so at HZ=250 the eighth arrives about half a second in.
  */
-#define AFX_STORM_STREAK	8
 
-static u32 afx_conn_states(const struct afx_conn *c)
+/*
+ * State bits the peer has newly set.  They only ever accumulate, so each
+ * can justify one event, and a peer flipping bits buys nothing.
+ */
+static bool afx_conn_new_states(struct afx_conn *c)
 {
-	const struct afx_ring_shared *a = &c->ctrl->c2s, *b = &c->ctrl->s2c;
+	u32 st = (READ_ONCE(c->rx.sh->pstate) & AFX_RING_PSTATE_MASK) |
+		 (READ_ONCE(c->tx.sh->cstate) & AFX_RING_CSTATE_MASK) << 8;
 
-	return READ_ONCE(a->pstate) ^ READ_ONCE(a->cstate) << 8 ^
-	       READ_ONCE(b->pstate) << 16 ^ READ_ONCE(b->cstate) << 24;
+	if (!(st & ~c->seen_states))
+		return false;
+	c->seen_states |= st;
+	return true;
 }
 
 /*
- * The peer may send an event only after it cleared a want_* flag that we
- * set (each time we set one we bump c->armed) or after it changed a state
- * word.  Anything else is spurious: tell the event core (lateeoi then
- * throttles this port, XSA-332) and treat a streak of them as a protocol
+ * One arming (want_data or want_space set, see afx_conn_rx_wait) earns at
+ * most one event, and only once the peer's index has moved forward past
+ * where it stood when we armed: the peer must have seen the request and
+ * acted on it.  @armed and @base are the socket's side of the bargain.
+ * How far forward is not judged here: the base may lag the index by more
+ * than a ring (the reader kept consuming while its arming was pending),
+ * and a bogus index is refused by the woken reader's validation anyway.
+ */
+static bool afx_conn_earned(unsigned int armed, unsigned int *seen,
+			    u32 base, u32 now)
+{
+	if (armed == *seen || (s32)(now - base) <= 0)
+		return false;
+	*seen = armed;
+	return true;
+}
+
+/*
+ * An event is solicited only if it brings news we asked for: the index
+ * an armed waiter waits on moved, or a state bit appeared.  Anything else
+ * is spurious, however often we re-arm: the event core is told (lateeoi
+ * then throttles this port, XSA-332), and a streak of them is a protocol
  * violation of its own, so that the socket resets the connection.
  */
 static irqreturn_t afx_conn_interrupt(int irq, void *arg)
 {
 	struct afx_conn *c = arg;
-	unsigned int armed = READ_ONCE(c->armed), eoi = 0;
-	u32 states = afx_conn_states(c);
+	unsigned int eoi = 0;
+	bool news;
 
 	c->ntf_rx++;
-	if (armed == c->seen_armed && states == c->seen_states) {
+	atomic_long_inc(&afx_nr_events);
+	news = afx_conn_new_states(c);
+	news |= afx_conn_earned(READ_ONCE(c->armed_rx), &c->seen_armed_rx,
+				READ_ONCE(c->base_rx), READ_ONCE(c->rx.sh->prod));
+	news |= afx_conn_earned(READ_ONCE(c->armed_tx), &c->seen_armed_tx,
+				READ_ONCE(c->base_tx), READ_ONCE(c->tx.sh->cons));
+	if (news) {
+		c->streak = 0;
+	} else {
 		eoi = XEN_EOI_FLAG_SPURIOUS;
-		if (++c->streak >= AFX_STORM_STREAK && !c->storm) {
+		c->ntf_spurious++;
+		atomic_long_inc(&afx_nr_spurious);
+		if (++c->streak > atomic_read(&afx_streak_max))
+			atomic_set(&afx_streak_max, c->streak);
+		if (c->streak >= AFX_STORM_STREAK && !c->storm) {
 			WRITE_ONCE(c->storm, true);
+			atomic_inc(&afx_nr_storms);
 			pr_warn_ratelimited("event storm from domain %u\n",
 					    c->peer);
 		}
-	} else {
-		c->streak = 0;
 	}
-	c->seen_armed = armed;
-	c->seen_states = states;
 	c->event(c->arg);
 	xen_irq_lateeoi(irq, eoi);
 	return IRQ_HANDLED;
@@ -107,19 +149,62 @@ static void afx_evtchn_close(evtchn_port_t port)
 }
 
 /*
- * Ask the peer for an event when data (or space) arrives.  Counted, so
- * that the interrupt handler can tell an event we asked for from a flood.
+ * Ask the peer for an event when data (or space) arrives.  The arming is
+ * recorded with the peer index it starts from, so that the interrupt
+ * handler can tell the one event it earns from a flood.  While an earlier
+ * arming is unanswered its base stays: a reader that consumed the data
+ * and re-armed before the event arrived must not make that event look
+ * unasked-for (a run of those would have the event core throttle a busy
+ * port).  The base is published before the count that makes it count.
  */
 int afx_conn_rx_wait(struct afx_conn *c)
 {
-	WRITE_ONCE(c->armed, c->armed + 1);
+	if (READ_ONCE(c->seen_armed_rx) == c->armed_rx)
+		WRITE_ONCE(c->base_rx, c->rx.peer_idx);
+	smp_wmb();	/* base before the arming it belongs to */
+	WRITE_ONCE(c->armed_rx, c->armed_rx + 1);
 	return afx_ring_rx_prepare_wait(&c->rx);
 }
 
 int afx_conn_tx_wait(struct afx_conn *c)
 {
-	WRITE_ONCE(c->armed, c->armed + 1);
+	if (READ_ONCE(c->seen_armed_tx) == c->armed_tx)
+		WRITE_ONCE(c->base_tx, c->tx.peer_idx);
+	smp_wmb();	/* base before the arming it belongs to */
+	WRITE_ONCE(c->armed_tx, c->armed_tx + 1);
 	return afx_ring_tx_prepare_wait(&c->tx);
+}
+
+#if AFX_DEBUG
+/*
+ * Test-only (XEN_DEBUG_VANISH): let go of our end of the event channel
+ * without a word, as a peer process that exits does, so that a test can
+ * watch the other side notice.
+ */
+void afx_conn_vanish(struct afx_conn *c)
+{
+	if (c->irq <= 0)
+		return;
+	unbind_from_irqhandler(c->irq, c);	/* closes the port too */
+	c->irq = 0;
+	atomic_dec(&afx_nr_evtchns);
+}
+#endif
+
+/*
+ * Does the peer still hold its end of our event channel?  A domain that
+ * closes its end (its process exited, or its kernel let go) turns ours
+ * unbound; EVTCHNOP_status shows that from this side.  One hypercall,
+ * made only by the once-a-second probe of an idle connection.
+ */
+bool afx_conn_peer_gone(struct afx_conn *c)
+{
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = c->port };
+
+	if (c->irq <= 0 || HYPERVISOR_event_channel_op(EVTCHNOP_status, &st))
+		return false;
+	return st.status != EVTCHNSTAT_interdomain ||
+	       st.u.interdomain.dom != c->peer;
 }
 
 void afx_conn_notify(struct afx_conn *c)
@@ -166,7 +251,12 @@ static void afx_conn_init_rings(struct afx_conn *c)
 		afx_ring_init(&c->tx, &c->ctrl->s2c, c->va[1], size);
 		afx_ring_init(&c->rx, &c->ctrl->c2s, c->va[0], size);
 	}
-	c->seen_states = afx_conn_states(c);
+	/* Nothing earned yet: an event before any arming is spurious. */
+	c->seen_states = 0;
+	c->armed_rx = 0;
+	c->armed_tx = 0;
+	c->seen_armed_rx = 0;
+	c->seen_armed_tx = 0;
 }
 
 /* Shared memory in place and our port open: wire up rings and the irq. */

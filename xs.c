@@ -10,6 +10,10 @@
  *   S: data/af_xen/a/<C>-<cport>-<sport> = "<nonce> <errno>"
  *   both: data/af_xen/module               (present while loaded)
  *
+ * Values and paths a peer wrote are parsed strictly (parse.c; grammar in
+ * docs/protocol.md): a malformed request is answered EPROTO, a malformed
+ * answer is ignored as if it were absent.
+ *
  * The listener learns of requests through one watch on /local/domain
  * (events arrive only for nodes it may read); the connector watches the
  * one answer node it expects.  Peers' death is seen through a watch on
@@ -22,12 +26,15 @@
  * called with a socket lock or afx_xs_lock held.
  */
 #include "af_xen.h"
+#include "parse.h"
 #include <linux/af_xen.h>
 
 #include <linux/slab.h>
 #include <linux/random.h>
 #include <linux/ratelimit.h>
 #include <xen/xen.h>
+
+static_assert(AFX_DOMID_LIMIT == DOMID_FIRST_RESERVED);
 
 struct afx_peer {
 	struct list_head node;
@@ -76,20 +83,22 @@ int afx_xs_answer(const struct afx_xs_incoming *in, int err)
 	return xenbus_printf(XBT_NIL, path, "", "%llx %d", in->nonce, -err);
 }
 
-/* Parse the request value; any deviation from the format is refused. */
-static int afx_parse_request(const char *val, struct afx_xs_incoming *in)
+/*
+ * The request value, parsed strictly (parse.c): any deviation from the
+ * format is refused.  The parser is given the length xenstore reports,
+ * not strlen(), so a NUL inside the value cannot hide what follows it.
+ */
+static int afx_request_fields(const char *val, unsigned int len,
+			      struct afx_xs_incoming *in)
 {
-	unsigned int gref, port, order;
-	unsigned long long nonce;
-	int n = 0;
+	struct afx_req_fields f;
 
-	if (sscanf(val, "%u %u %u %llx%n", &gref, &port, &order, &nonce,
-		   &n) != 4 || val[n])
+	if (afx_parse_request(val, len, &f))
 		return -EPROTO;
-	in->gref = gref;
-	in->port = port;
-	in->order = order;
-	in->nonce = nonce;
+	in->gref = f.gref;
+	in->port = f.port;
+	in->order = f.order;
+	in->nonce = f.nonce;
 	return 0;
 }
 
@@ -100,15 +109,15 @@ static int afx_parse_request(const char *val, struct afx_xs_incoming *in)
  */
 static bool afx_answered_already(const char *ans, u64 nonce)
 {
-	unsigned long long old;
+	struct afx_ans_fields f;
+	unsigned int len;
 	bool same;
-	int err;
 	char *val;
 
-	val = xenbus_read(XBT_NIL, ans, "", NULL);
+	val = xenbus_read(XBT_NIL, ans, "", &len);
 	if (IS_ERR(val))
 		return false;
-	same = sscanf(val, "%llx %d", &old, &err) == 2 && old == nonce;
+	same = !afx_parse_answer(val, len, &f) && f.nonce == nonce;
 	kfree(val);
 	return same;
 }
@@ -118,20 +127,21 @@ static void afx_incoming_work(struct work_struct *work)
 	struct afx_xs_work *w = container_of(work, struct afx_xs_work, work);
 	struct afx_xs_incoming *in = &w->in;
 	char req[AFX_XS_PATH_MAX], ans[AFX_XS_PATH_MAX];
+	unsigned int len;
 	char *val;
 	int err;
 
 	snprintf(req, sizeof(req), "/local/domain/%u/data/af_xen/c/%u-%u-%u",
 		 in->peer, afx_self, in->sport, in->cport);
 	afx_ans_path(ans, in);
-	val = xenbus_read(XBT_NIL, req, "", NULL);
+	val = xenbus_read(XBT_NIL, req, "", &len);
 	if (IS_ERR(val)) {
 		/* Request withdrawn: the connector is done with our answer. */
 		if (xenbus_exists(XBT_NIL, ans, ""))
 			xenbus_rm(XBT_NIL, ans, "");
 		goto out;
 	}
-	err = afx_parse_request(val, in);
+	err = afx_request_fields(val, len, in);
 	kfree(val);
 	if (!err && afx_answered_already(ans, in->nonce))
 		goto out;	/* a repeat event for this very request */
@@ -149,22 +159,19 @@ out:
 static void afx_req_event(struct xenbus_watch *watch, const char *path,
 			  const char *token)
 {
-	unsigned int c, s, sport, cport;
+	struct afx_req_path rp;
 	struct afx_xs_work *w;
-	int n = 0;
 
-	if (sscanf(path, "/local/domain/%u/data/af_xen/c/%u-%u-%u%n",
-		   &c, &s, &sport, &cport, &n) != 4 || path[n])
-		return;
-	if (s != afx_self || c >= DOMID_FIRST_RESERVED)
+	/* Events for every node we may read: silently skip all others. */
+	if (afx_parse_req_path(path, strlen(path), &rp) || rp.self != afx_self)
 		return;
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return;
 	INIT_WORK(&w->work, afx_incoming_work);
-	w->in.peer = c;
-	w->in.sport = sport;
-	w->in.cport = cport;
+	w->in.peer = rp.peer;
+	w->in.sport = rp.sport;
+	w->in.cport = rp.cport;
 	queue_work(afx_wq, &w->work);
 }
 
@@ -179,24 +186,31 @@ static void afx_ans_event(struct xenbus_watch *watch, const char *path,
 			  const char *token)
 {
 	struct afx_xs_req *req = container_of(watch, struct afx_xs_req, watch);
-	unsigned long long nonce;
-	int err, n = 0;
+	struct afx_ans_fields f;
+	unsigned int len;
 	char *val;
+	int err;
 
-	val = xenbus_read(XBT_NIL, req->ans_path, "", NULL);
+	val = xenbus_read(XBT_NIL, req->ans_path, "", &len);
 	if (IS_ERR(val))
 		return;		/* registration event, or not yet answered */
-	if (sscanf(val, "%llx %d%n", &nonce, &err, &n) != 2 || val[n])
-		nonce = ~req->nonce;
+	err = afx_parse_answer(val, len, &f);
 	kfree(val);
-	if (nonce != req->nonce)
+	/*
+	 * Ignored as if absent: the connect times out, or a correct answer
+	 * written later still wins.
+	 */
+	if (err) {
+		pr_warn_ratelimited("domain %u: malformed connect answer ignored\n",
+				    req->peer);
+		return;
+	}
+	if (f.nonce != req->nonce)
 		return;		/* a stale answer to an earlier attempt */
-	if (err < 0 || err > MAX_ERRNO)
-		err = EPROTO;
 	if (READ_ONCE(req->result) != 1)
 		return;
 	/* Pairs with the acquire in af_xen.c's connect_work. */
-	smp_store_release(&req->result, -err);
+	smp_store_release(&req->result, -(int)f.err);
 	req->answered(req);
 }
 

@@ -57,6 +57,12 @@ struct test_case {
 };
 
 extern const struct test_case afx_cases[];
+
+/* Attacks on a waiting victim (afx_test_attack.c; AFX_DEBUG peers). */
+void afx_s_storm_blocked(const struct ctx *c);
+void afx_c_storm_blocked(const struct ctx *c);
+void afx_s_vanish(const struct ctx *c);
+void afx_c_vanish(const struct ctx *c);
 extern const int afx_ncases;
 
 /* ---- globals set by main() ---- */
@@ -104,6 +110,8 @@ void expect_err2(long ret, int err1, int err2, const char *what);
 void send_all(int fd, const void *buf, size_t len, const char *what);
 void recv_all(int fd, void *buf, size_t len, const char *what);
 void expect_eof(int fd, const char *what);
+void send_byte(int fd, unsigned char b, const char *what);
+void recv_byte(int fd, unsigned char want, const char *what);
 short poll_one(int fd, short events, int timeout_ms);
 const char *pollstr(short revents);
 double now_s(void);

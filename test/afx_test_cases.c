@@ -119,20 +119,6 @@ static struct xen_so_stats get_stats(int fd)
 	return st;
 }
 
-static void send_byte(int fd, unsigned char b, const char *what)
-{
-	send_all(fd, &b, 1, what);
-}
-
-static void recv_byte(int fd, unsigned char want, const char *what)
-{
-	unsigned char b;
-
-	recv_all(fd, &b, 1, what);
-	if (b != want)
-		fail("%s: received byte 0x%02x, expected 0x%02x", what, b, want);
-}
-
 static void xshutdown(int fd, int how)
 {
 	static const char *const n[] = { "SHUT_RD", "SHUT_WR", "SHUT_RDWR" };
@@ -2658,6 +2644,16 @@ const struct test_case afx_cases[] = {
 	HOSTILE("hostile_garbage_flags", XEN_DEBUG_GARBAGE_FLAGS),
 	HOSTILE("hostile_write_after_eof", XEN_DEBUG_WRITE_AFTER_EOF),
 	HOSTILE("hostile_event_storm", XEN_DEBUG_EVENT_STORM),
+	X("hostile_storm_blocked_recv", 60, afx_s_storm_blocked,
+	  afx_c_storm_blocked, .arg = 0),
+	X("hostile_storm_blocked_send", 60, afx_s_storm_blocked,
+	  afx_c_storm_blocked, .arg = 1),
+	X("hostile_storm_blocked_poll", 60, afx_s_storm_blocked,
+	  afx_c_storm_blocked, .arg = 2),
+	X("hostile_vanish_connector", 60, afx_s_vanish, afx_c_vanish,
+	  .arg = 0),
+	X("hostile_vanish_listener", 60, afx_s_vanish, afx_c_vanish,
+	  .arg = 1),
 	HOSTILE_CONNECT("hostile_connect_order", XEN_DEBUG_CONNECT_ORDER),
 	HOSTILE_CONNECT("hostile_connect_ngrefs", XEN_DEBUG_CONNECT_NGREFS),
 	HOSTILE_CONNECT("hostile_connect_bad_gref", XEN_DEBUG_CONNECT_BAD_GREF),

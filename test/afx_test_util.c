@@ -277,6 +277,20 @@ void recv_all(int fd, void *buf, size_t len, const char *what)
 	}
 }
 
+void send_byte(int fd, unsigned char b, const char *what)
+{
+	send_all(fd, &b, 1, what);
+}
+
+void recv_byte(int fd, unsigned char want, const char *what)
+{
+	unsigned char b;
+
+	recv_all(fd, &b, 1, what);
+	if (b != want)
+		fail("%s: received byte 0x%02x, expected 0x%02x", what, b, want);
+}
+
 void expect_eof(int fd, const char *what)
 {
 	char b;

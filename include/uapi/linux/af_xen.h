@@ -67,6 +67,7 @@ struct sockaddr_xen {
 #define XEN_DEBUG_CONNECT_BAD_GREF	9	/* a grant reference not ours */
 #define XEN_DEBUG_CONNECT_DUP_GREF	10	/* one data page granted twice */
 #define XEN_DEBUG_CONNECT_CTRL_GREF	11	/* the control page as data */
+#define XEN_DEBUG_VANISH		12	/* close our event channel, silently */
 
 #define XEN_RING_SIZE_MIN	4096
 #define XEN_RING_SIZE_DEFAULT	131072

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Strict parsers for what af_xen reads from xenstore; the grammar is in
+ * docs/protocol.md, section 2.
+ *
+ * sscanf() would truncate numbers past 32 bits, skip blanks, take a sign
+ * and stop at a NUL, so two different strings could mean one request.
+ * Here a string is accepted only if it is exactly what the writer's
+ * "%u"/"%llx" would print for the fields returned: one meaning per text.
+ * A cursor walks [buf, buf + len) and never looks past it.
+ */
+#include "parse.h"
+
+struct afx_cur {
+	const char *p;
+	const char *end;
+};
+
+/* The literal s, byte for byte. */
+static bool afx_lit(struct afx_cur *c, const char *s)
+{
+	for (; *s; s++, c->p++)
+		if (c->p == c->end || *c->p != *s)
+			return false;
+	return true;
+}
+
+/* Digits were taken from start: some, and no leading zero but "0". */
+static bool afx_canonical(const struct afx_cur *c, const char *start)
+{
+	return c->p != start && (*start != '0' || c->p - start == 1);
+}
+
+/* A decimal u32 as "%u" prints it. */
+static bool afx_dec(struct afx_cur *c, __u32 *v)
+{
+	const char *start = c->p;
+	__u64 n = 0;
+
+	while (c->p != c->end && *c->p >= '0' && *c->p <= '9') {
+		n = n * 10 + (*c->p++ - '0');
+		if (n > U32_MAX)
+			return false;	/* not truncated: refused */
+	}
+	*v = n;
+	return afx_canonical(c, start);
+}
+
+static int afx_xdigit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;	/* upper case too: "%llx" never prints it */
+}
+
+/* A u64 as "%llx" prints it: 1 to 16 lowercase digits, no "0x". */
+static bool afx_hex(struct afx_cur *c, __u64 *v)
+{
+	const char *start = c->p;
+	__u64 n = 0;
+
+	while (c->p != c->end && afx_xdigit(*c->p) >= 0) {
+		if (c->p - start == 16)
+			return false;	/* a 17th digit would overflow */
+		n = n << 4 | afx_xdigit(*c->p++);
+	}
+	*v = n;
+	return afx_canonical(c, start);
+}
+
+/* "<gref> <port> <order> <nonce>": decimal, decimal, decimal, hex */
+int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out)
+{
+	struct afx_cur c = { buf, buf + len };
+	struct afx_req_fields f;
+
+	if (!afx_dec(&c, &f.gref) || !afx_lit(&c, " ") ||
+	    !afx_dec(&c, &f.port) || !afx_lit(&c, " ") ||
+	    !afx_dec(&c, &f.order) || !afx_lit(&c, " ") ||
+	    !afx_hex(&c, &f.nonce) || c.p != c.end)
+		return -EPROTO;
+	*out = f;
+	return 0;
+}
+
+/* "<nonce> <errno>": hex, then decimal 0 to MAX_ERRNO */
+int afx_parse_answer(const char *buf, size_t len, struct afx_ans_fields *out)
+{
+	struct afx_cur c = { buf, buf + len };
+	struct afx_ans_fields f;
+
+	if (!afx_hex(&c, &f.nonce) || !afx_lit(&c, " ") ||
+	    !afx_dec(&c, &f.err) || c.p != c.end || f.err > MAX_ERRNO)
+		return -EPROTO;
+	*out = f;
+	return 0;
+}
+
+/* "/local/domain/<C>/data/af_xen/c/<S>-<sport>-<cport>", all decimal */
+int afx_parse_req_path(const char *buf, size_t len, struct afx_req_path *out)
+{
+	struct afx_cur c = { buf, buf + len };
+	struct afx_req_path f;
+
+	if (!afx_lit(&c, "/local/domain/") || !afx_dec(&c, &f.peer) ||
+	    !afx_lit(&c, "/data/af_xen/c/") || !afx_dec(&c, &f.self) ||
+	    !afx_lit(&c, "-") || !afx_dec(&c, &f.sport) ||
+	    !afx_lit(&c, "-") || !afx_dec(&c, &f.cport) || c.p != c.end ||
+	    f.peer >= AFX_DOMID_LIMIT || f.self >= AFX_DOMID_LIMIT)
+		return -EPROTO;
+	*out = f;
+	return 0;
+}
