@@ -1161,14 +1161,22 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 	struct afx_conn *c = &xs->conn;
 	__poll_t mask = 0;
 	bool eof, rd_hup, wr_hup;
-	int n;
+	int n, lowat;
 
+	/*
+	 * Below the low-water mark, readable is not yet true: ask for an
+	 * event on the next data, not only on an empty ring, or a poller
+	 * waiting for SO_RCVLOWAT bytes would sleep until the peer closes.
+	 */
+	lowat = READ_ONCE(sk->sk_rcvlowat);
 	n = afx_rx_ready(xs, &eof, false);
-	if (n == 0 && !eof && sk->sk_state == TCP_ESTABLISHED)
+	if (n >= 0 && n < lowat && !eof && sk->sk_state == TCP_ESTABLISHED)
 		n = afx_conn_rx_wait(c);
-	if (n < 0 || eof || n >= READ_ONCE(sk->sk_rcvlowat))
+	if (n < 0 || eof || n >= lowat)
 		mask |= EPOLLIN | EPOLLRDNORM;
-	rd_hup = eof || (sk->sk_shutdown & RCV_SHUTDOWN);
+	/* The peer's EOF is news even with data still unread, as in TCP. */
+	rd_hup = eof || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+		 (n >= 0 && afx_ring_peer_eof(&c->rx));
 	if (rd_hup)
 		mask |= EPOLLRDHUP;
 
@@ -1512,7 +1520,7 @@ static int __init afx_init(void)
 		       NPROTO - 1);
 		return -EINVAL;
 	}
-	afx_live_wq = alloc_workqueue("af_xen_live", 0, 0);
+	afx_live_wq = alloc_workqueue("af_xen_live", WQ_UNBOUND, 0);
 	if (!afx_live_wq)
 		return -ENOMEM;
 	err = proto_register(&afx_proto, 1);

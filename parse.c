@@ -85,6 +85,25 @@ int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out)
 	return 0;
 }
 
+/*
+ * The nonce of a request that did not parse: its last field, if that
+ * much is canonical, so that the EPROTO answer reaches the connector
+ * that sent it (answers carrying another nonce are ignored) instead of
+ * leaving it to time out.  Nothing else of such a request is trusted.
+ */
+int afx_parse_request_nonce(const char *buf, size_t len, __u64 *nonce)
+{
+	struct afx_cur c = { buf + len, buf + len };
+	__u64 v;
+
+	while (c.p != buf && c.p[-1] != ' ')
+		c.p--;
+	if (c.p == buf || !afx_hex(&c, &v) || c.p != c.end)
+		return -EPROTO;
+	*nonce = v;
+	return 0;
+}
+
 /* "<nonce> <errno>": hex, then decimal 0 to MAX_ERRNO */
 int afx_parse_answer(const char *buf, size_t len, struct afx_ans_fields *out)
 {

@@ -56,6 +56,7 @@ struct afx_req_path {
 
 /* Each: 0, or -EPROTO and *out untouched. */
 int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out);
+int afx_parse_request_nonce(const char *buf, size_t len, __u64 *nonce);
 int afx_parse_answer(const char *buf, size_t len, struct afx_ans_fields *out);
 int afx_parse_req_path(const char *buf, size_t len, struct afx_req_path *out);
 

@@ -93,8 +93,12 @@ static int afx_request_fields(const char *val, unsigned int len,
 {
 	struct afx_req_fields f;
 
-	if (afx_parse_request(val, len, &f))
+	if (afx_parse_request(val, len, &f)) {
+		if (afx_parse_request_nonce(val, len, &f.nonce))
+			f.nonce = 0;
+		in->nonce = f.nonce;	/* only to address the refusal */
 		return -EPROTO;
+	}
 	in->gref = f.gref;
 	in->port = f.port;
 	in->order = f.order;
@@ -143,7 +147,7 @@ static void afx_incoming_work(struct work_struct *work)
 	}
 	err = afx_request_fields(val, len, in);
 	kfree(val);
-	if (!err && afx_answered_already(ans, in->nonce))
+	if (afx_answered_already(ans, in->nonce))
 		goto out;	/* a repeat event for this very request */
 	if (err)
 		pr_warn_ratelimited("domain %u: malformed connect request\n",

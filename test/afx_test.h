@@ -63,6 +63,15 @@ void afx_s_storm_blocked(const struct ctx *c);
 void afx_c_storm_blocked(const struct ctx *c);
 void afx_s_vanish(const struct ctx *c);
 void afx_c_vanish(const struct ctx *c);
+
+/* Readiness beyond "ring empty" (afx_test_poll.c). */
+enum { AFX_BY_POLL, AFX_BY_EPOLL_LT, AFX_BY_EPOLL_ET };
+void afx_s_rcvlowat(const struct ctx *c);
+void afx_c_rcvlowat(const struct ctx *c);
+void afx_s_rdhup_unread(const struct ctx *c);
+void afx_c_rdhup_unread(const struct ctx *c);
+void afx_s_pollout_drain(const struct ctx *c);
+void afx_c_pollout_drain(const struct ctx *c);
 extern const int afx_ncases;
 
 /* ---- globals set by main() ---- */

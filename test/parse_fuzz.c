@@ -83,6 +83,22 @@ static void fuzz_text(const u8 *data, size_t size)
 			  (unsigned long long)a.nonce, a.err), data, size);
 	}
 
+	/* A nonce taken for a refusal is exactly the text after the last space. */
+	memset(&r, 0xa5, sizeof(r));
+	rc = afx_parse_request_nonce(in, size, &r.nonce);
+	ASSERT(rc == 0 || rc == -EPROTO, "request nonce: returned %d", rc);
+	if (rc) {
+		ASSERT(untouched(&r.nonce, sizeof(r.nonce)),
+		       "request nonce: output on refusal");
+	} else {
+		int n = snprintf(b, sizeof(b), "%llx",
+				 (unsigned long long)r.nonce);
+
+		ASSERT((size_t)n < size && in[size - n - 1] == ' ' &&
+		       !memcmp(in + size - n, b, n),
+		       "request nonce: %s is not the last field", b);
+	}
+
 	memset(&p, 0xa5, sizeof(p));
 	rc = afx_parse_req_path(in, size, &p);
 	ASSERT(rc == 0 || rc == -EPROTO, "path: returned %d", rc);

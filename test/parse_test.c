@@ -342,6 +342,40 @@ static void t_canon_path(void)
 	}
 }
 
+/* The nonce of a malformed request, to address its refusal. */
+static void t_request_nonce(void)
+{
+	static const struct {
+		const char *text;
+		int ok;
+		u64 nonce;
+	} t[] = {
+		{ "4294967883 4294967307 4294967296 1f2e", 1, 0x1f2e },
+		{ "1 2 3 junk 00ab", 0, 0 },	/* leading zero */
+		{ "1 2 3 ABCD", 0, 0 },		/* upper case */
+		{ "1 2 3 abcd ", 0, 0 },	/* nothing after the space */
+		{ "abcd", 0, 0 },		/* no field before it */
+		{ "", 0, 0 },
+		{ "1 2 3 12345678901234567", 0, 0 },	/* 17 digits */
+		{ "x y ffffffffffffffff", 1, ~0ull },
+	};
+	__u64 v;
+
+	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v = 42;
+		int r = afx_parse_request_nonce(t[i].text, strlen(t[i].text), &v);
+
+		CHECK((r == 0) == t[i].ok, "\"%s\": %s", t[i].text,
+		      r ? "refused" : "accepted");
+		CHECK(r ? v == 42 : v == t[i].nonce,
+		      "\"%s\": nonce %llx", t[i].text, (unsigned long long)v);
+	}
+	/* A NUL before the last field does not matter; one inside it does. */
+	CHECK(!afx_parse_request_nonce("1\0 2 ab", 7, &v) && v == 0xab,
+	      "NUL before the nonce");
+	CHECK(afx_parse_request_nonce("1 2 a\0b", 7, &v), "NUL in the nonce");
+}
+
 /* ----- main ----- */
 
 static const struct {
@@ -351,6 +385,8 @@ static const struct {
 	{ "request: canonical text of random fields accepted", t_canon_request },
 	{ "answer: canonical text of random fields accepted", t_canon_answer },
 	{ "path: canonical text of random fields accepted", t_canon_path },
+	{ "request nonce: taken from a malformed request's canonical last field",
+	  t_request_nonce },
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))

@@ -24,12 +24,27 @@ _afx_p := $(if $(filter .,$(TOP)),,$(TOP)/)
 AFX_TEST_CC ?= gcc
 AFX_TEST_CFLAGS ?= -static -O2 -Wall -Wextra -Werror
 AFX_TEST_SRCS := $(addprefix $(_afx_p)test/,afx_test.c afx_test_util.c \
-	afx_test_cases.c afx_test_attack.c)
+	afx_test_cases.c afx_test_attack.c afx_test_poll.c)
 AFX_TEST_HDRS := $(_afx_p)test/afx_test.h \
 	$(_afx_p)include/uapi/linux/af_xen.h
 AFX_TEST_BIN := $(_afx_p)build/guest/bin/afx_test
 
 GUEST_BINS += $(AFX_TEST_BIN)
+
+# xattack: an outside attacker on the raw Xen devices against the real
+# module (test/xattack*.c; phase "attack" of test/guest-tests).
+XATTACK_SRCS := $(addprefix $(_afx_p)test/,xattack.c xattack_xen.c \
+	xattack_attacker.c xattack_victim.c xattack_vutil.c)
+XATTACK_HDRS := $(addprefix $(_afx_p)test/,xattack.h xattack_victim.h) \
+	$(_afx_p)include/uapi/linux/af_xen.h
+XATTACK_BIN := $(_afx_p)build/guest/bin/xattack
+
+GUEST_BINS += $(XATTACK_BIN)
+
+$(XATTACK_BIN): $(XATTACK_SRCS) $(XATTACK_HDRS) $(_afx_p)test/suite.mk
+	@mkdir -p $(dir $@)
+	$(AFX_TEST_CC) $(AFX_TEST_CFLAGS) -I $(_afx_p)include/uapi \
+		-o $@ $(XATTACK_SRCS) -pthread
 
 $(AFX_TEST_BIN): $(AFX_TEST_SRCS) $(AFX_TEST_HDRS) $(_afx_p)test/suite.mk
 	@mkdir -p $(dir $@)
