@@ -22,28 +22,7 @@
 #include <inttypes.h>
 
 #include "parse.h"
-
-typedef uint32_t u32;
-typedef uint64_t u64;
-
-/* ----- tiny test framework (as in ring_test.c) ----- */
-
-static int t_failed;
-static char t_why[512];
-static const char *t_tag = "";
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		if (!t_failed) {					\
-			int _o = snprintf(t_why, sizeof(t_why),		\
-					  "line %d: ", __LINE__);	\
-			snprintf(t_why + _o, sizeof(t_why) - _o,	\
-				 __VA_ARGS__);				\
-		}							\
-		t_failed = 1;						\
-		return;							\
-	}								\
-} while (0)
+#include "unit_check.h"
 
 /* ----- the writers' canonical forms (xs.c's xenbus_printf formats) ----- */
 

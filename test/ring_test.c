@@ -25,29 +25,7 @@
 #include <sys/syscall.h>
 
 #include "ring.h"
-
-typedef uint8_t u8;
-typedef uint32_t u32;
-typedef uint64_t u64;
-
-/* ----- tiny test framework ----- */
-
-static int t_failed;
-static char t_why[512];
-static const char *t_tag = "";
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		if (!t_failed) {					\
-			int _o = snprintf(t_why, sizeof(t_why),		\
-					  "line %d: ", __LINE__);	\
-			snprintf(t_why + _o, sizeof(t_why) - _o,	\
-				 __VA_ARGS__);				\
-		}							\
-		t_failed = 1;						\
-		return;							\
-	}								\
-} while (0)
+#include "unit_check.h"
 
 /* Run a helper that may CHECK-fail, then leave the caller too. */
 #define CALL(f) do { f; if (t_failed) return; } while (0)

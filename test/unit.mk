@@ -45,6 +45,7 @@ FUZZ_SECONDS ?= 600
 
 RING_SRC := $(_unit_p)ring.c
 RING_DEPS := $(RING_SRC) $(_unit_p)ring.h $(_unit_p)test/ring_user.h \
+	$(_unit_p)test/unit_check.h \
 	$(_unit_p)test/unit.mk
 RING_TEST := $(UNIT_DIR)/ring_test
 RING_TEST_TSAN := $(UNIT_DIR)/ring_test_tsan
@@ -54,6 +55,7 @@ FUZZ_ARTIFACTS := $(UNIT_DIR)/fuzz-artifacts
 
 PARSE_SRC := $(_unit_p)parse.c
 PARSE_DEPS := $(PARSE_SRC) $(_unit_p)parse.h $(_unit_p)test/parse_user.h \
+	$(_unit_p)test/unit_check.h \
 	$(_unit_p)test/unit.mk
 PARSE_TEST := $(UNIT_DIR)/parse_test
 PARSE_FUZZ := $(UNIT_DIR)/parse_fuzz
