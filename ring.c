@@ -16,6 +16,10 @@
  */
 #include "ring.h"
 
+#ifdef __KERNEL__
+#include <linux/string.h>	/* memcpy of record headers */
+#endif
+
 void afx_ring_init(struct afx_ring *r, struct afx_ring_shared *sh,
 		   void *data, __u32 size)
 {
@@ -226,4 +230,103 @@ void afx_ring_rx_set_state(struct afx_ring *r, __u32 bits)
 	r->state |= bits & AFX_RING_CSTATE_MASK;
 	virt_wmb();	/* final cons before CLOSED */
 	WRITE_ONCE(r->sh->cstate, r->state);
+}
+
+/* ----- Records (SOCK_SEQPACKET framing inside the same ring) ----- */
+
+/*
+ * Header copies go to and from a local word, never trusted in place; the
+ * header may be split at the end of the ring, so the cursor moves on.
+ */
+static size_t afx_ring_hdr_copy(void *ctx, void *ring, size_t len)
+{
+	__u8 **p = ctx;
+
+	memcpy(*p, ring, len);
+	*p += len;
+	return len;
+}
+
+static size_t afx_ring_hdr_put(void *ctx, void *ring, size_t len)
+{
+	__u8 **p = ctx;
+
+	memcpy(ring, *p, len);
+	*p += len;
+	return len;
+}
+
+/*
+ * Write one record: the payload, then its header, then one prod covering
+ * both, so that the peer never sees part of a record.  -EMSGSIZE if it
+ * can never fit, -EAGAIN if it does not fit now, -EFAULT (nothing
+ * published) if the payload could not be copied in full.
+ */
+long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+			size_t len)
+{
+	int space = afx_ring_tx_space(r);
+	__u32 hdr = len;
+	__u8 *h = (__u8 *)&hdr;
+
+	if (space < 0)
+		return space;
+	if (len > afx_ring_rec_max(r))
+		return -EMSGSIZE;
+	if ((size_t)space < AFX_REC_HDR + len)
+		return -EAGAIN;
+	if (afx_ring_copy(r, copy, ctx, r->idx + AFX_REC_HDR, len) != len)
+		return -EFAULT;
+	afx_ring_copy(r, afx_ring_hdr_put, &h, r->idx, AFX_REC_HDR);
+	virt_wmb();	/* header and data before the prod that covers them */
+	r->idx += AFX_REC_HDR + len;
+	WRITE_ONCE(r->sh->prod, r->idx);
+	return len;
+}
+
+/*
+ * Is a whole record readable?  1 and its length in *len, 0 if none, or
+ * -EPROTO: the peer publishes whole records only, so a partial header, a
+ * length above the largest record or one beyond the fill level is a lie.
+ */
+int afx_ring_rec_avail(struct afx_ring *r, __u32 *len)
+{
+	int avail = afx_ring_rx_avail(r);
+	__u32 hdr;
+	__u8 *h = (__u8 *)&hdr;
+
+	if (avail <= 0)
+		return avail;
+	if ((__u32)avail < AFX_REC_HDR)
+		return -EPROTO;
+	afx_ring_copy(r, afx_ring_hdr_copy, &h, r->idx, AFX_REC_HDR);
+	if (hdr > afx_ring_rec_max(r) || hdr > (__u32)avail - AFX_REC_HDR)
+		return -EPROTO;
+	*len = hdr;
+	return 1;
+}
+
+/*
+ * Read one record into at most buflen bytes; the rest of a longer record
+ * is discarded (the caller reports MSG_TRUNC from *reclen).  Returns the
+ * bytes copied, -EAGAIN if no record is ready, -EFAULT (the record stays
+ * queued, nothing is lost), or -EPROTO.  peek leaves the record queued.
+ */
+long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		       size_t buflen, bool peek, __u32 *reclen)
+{
+	int ready = afx_ring_rec_avail(r, reclen);
+	size_t n;
+
+	if (ready <= 0)
+		return ready ? ready : -EAGAIN;
+	n = buflen < *reclen ? buflen : *reclen;
+	if (afx_ring_copy(r, copy, ctx, r->idx + AFX_REC_HDR, n) != n)
+		return -EFAULT;
+	if (!peek) {
+		virt_mb();	/* done reading before the space is freed */
+		r->idx += AFX_REC_HDR + *reclen;
+		WRITE_ONCE(r->sh->cons, r->idx);
+	}
+	return n;
 }

@@ -87,6 +87,24 @@ bool afx_ring_rx_kick(struct afx_ring *r);
 int afx_ring_rx_prepare_wait(struct afx_ring *r);
 int afx_ring_tx_prepare_wait(struct afx_ring *r);
 
+/*
+ * Records: a 4-byte length (native byte order: both ends run on one host)
+ * and the payload, back to back, with no padding; prod only ever covers
+ * whole records.
+ */
+#define AFX_REC_HDR	4
+
+static inline __u32 afx_ring_rec_max(const struct afx_ring *r)
+{
+	return r->size - AFX_REC_HDR;
+}
+
+long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+			size_t len);
+int afx_ring_rec_avail(struct afx_ring *r, __u32 *len);
+long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		       size_t buflen, bool peek, __u32 *reclen);
+
 void afx_ring_tx_set_state(struct afx_ring *r, __u32 bits);
 void afx_ring_rx_set_state(struct afx_ring *r, __u32 bits);
 

@@ -80,6 +80,14 @@ $(RING_FUZZ): $(_unit_p)test/ring_fuzz.c $(RING_DEPS)
 		-fno-sanitize-recover=undefined $(UNIT_INC) \
 		-o $@ $(_unit_p)test/ring_fuzz.c $(RING_SRC)
 
+# Record framing (SOCK_SEQPACKET groundwork), under ASan and UBSan.
+REC_TEST := $(UNIT_DIR)/rec_test
+$(REC_TEST): $(_unit_p)test/rec_test.c $(RING_DEPS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CLANG) $(UNIT_CLANG_CFLAGS) -fsanitize=address,undefined \
+		-fno-sanitize-recover=undefined $(UNIT_INC) -o $@ \
+		$(_unit_p)test/rec_test.c $(RING_SRC)
+
 $(PARSE_TEST): $(_unit_p)test/parse_test.c $(PARSE_DEPS)
 	@mkdir -p $(dir $@)
 	$(UNIT_CC) $(UNIT_CFLAGS) $(UNIT_INC) -o $@ $(_unit_p)test/parse_test.c \
@@ -94,7 +102,7 @@ $(PARSE_FUZZ): $(_unit_p)test/parse_fuzz.c $(PARSE_DEPS)
 
 .PHONY: unit-check unit-build fuzz fuzz-parse unit-clean
 unit-build: $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ) $(PARSE_TEST) \
-	$(PARSE_FUZZ)
+	$(PARSE_FUZZ) $(REC_TEST)
 
 # Per fuzz target T (ring, parse): binary, corpus, the variable naming
 # the directory it writes its seeds into, and the crash file prefix.
@@ -169,6 +177,7 @@ unit-check: unit-build
 		echo "not ok - ring: tsan stress # no result, exit $$rc"; \
 	fi; \
 	{ $(call _unit_run_fuzz,$(FUZZ_SMOKE_SECONDS),fuzz smoke,fuzz-smoke); } || fail=1; \
+	{ $(call _unit_run_tests,rec,$(REC_TEST)); } || fail=1; \
 	{ $(call _unit_run_tests,parse,$(PARSE_TEST)); } || fail=1; \
 	{ $(call _unit_run_fuzz,$(PARSE_FUZZ_SMOKE_SECONDS),fuzz smoke,parse-fuzz-smoke,parse); } || fail=1; \
 	exit $$fail
@@ -181,7 +190,7 @@ fuzz-parse: $(PARSE_FUZZ)
 
 unit-clean:
 	rm -f $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ) $(PARSE_TEST) \
-		$(PARSE_FUZZ) $(UNIT_DIR)/*.out $(UNIT_DIR)/*.log
+		$(PARSE_FUZZ) $(REC_TEST) $(UNIT_DIR)/*.out $(UNIT_DIR)/*.log
 
 ifneq ($(_unit_standalone),)
 .DEFAULT_GOAL := unit-check

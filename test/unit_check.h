@@ -16,7 +16,7 @@ typedef uint64_t u64;
 
 static int t_failed;
 static char t_why[512];
-static const char *t_tag = "";
+static const char *t_tag __attribute__((unused)) = "";
 
 #define CHECK(cond, ...) do {						\
 	if (!(cond)) {							\
