@@ -10,7 +10,8 @@
 #                   with UNIX and TCP sockets
 #   make bench      the benchmark matrix (bench-results/)
 #   make fuzz       fuzz the ring code for FUZZ_SECONDS (default 600);
-#                   make fuzz-parse: the xenstore parsers (parse.c)
+#                   make fuzz-parse: the xenstore parsers (parse.c);
+#                   make fuzz-rec: the record framing
 #   make style      checkpatch --strict; make sparse: sparse (C=2)
 #   make install    module, tools, man pages; make dkms-install: via DKMS
 #

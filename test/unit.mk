@@ -80,8 +80,19 @@ $(RING_FUZZ): $(_unit_p)test/ring_fuzz.c $(RING_DEPS)
 		-fno-sanitize-recover=undefined $(UNIT_INC) \
 		-o $@ $(_unit_p)test/ring_fuzz.c $(RING_SRC)
 
-# Record framing (SOCK_SEQPACKET groundwork), under ASan and UBSan.
+# Record framing (SOCK_SEQPACKET groundwork), under ASan and UBSan, and
+# a libFuzzer target in which the input plays a peer lying in headers.
 REC_TEST := $(UNIT_DIR)/rec_test
+REC_FUZZ := $(UNIT_DIR)/rec_fuzz
+REC_FUZZ_CORPUS := $(UNIT_DIR)/rec-fuzz-corpus
+REC_FUZZ_SMOKE_SECONDS ?= 10
+$(REC_FUZZ): $(_unit_p)test/rec_fuzz.c $(RING_DEPS)
+	@mkdir -p $(dir $@)
+	$(UNIT_CLANG) $(UNIT_CLANG_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined $(UNIT_INC) \
+		-o $@ $(_unit_p)test/rec_fuzz.c $(RING_SRC)
+
 $(REC_TEST): $(_unit_p)test/rec_test.c $(RING_DEPS)
 	@mkdir -p $(dir $@)
 	$(UNIT_CLANG) $(UNIT_CLANG_CFLAGS) -fsanitize=address,undefined \
@@ -100,9 +111,9 @@ $(PARSE_FUZZ): $(_unit_p)test/parse_fuzz.c $(PARSE_DEPS)
 		-fno-sanitize-recover=undefined $(UNIT_INC) \
 		-o $@ $(_unit_p)test/parse_fuzz.c $(PARSE_SRC)
 
-.PHONY: unit-check unit-build fuzz fuzz-parse unit-clean
+.PHONY: unit-check unit-build fuzz fuzz-parse fuzz-rec unit-clean
 unit-build: $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ) $(PARSE_TEST) \
-	$(PARSE_FUZZ) $(REC_TEST)
+	$(PARSE_FUZZ) $(REC_TEST) $(REC_FUZZ)
 
 # Per fuzz target T (ring, parse): binary, corpus, the variable naming
 # the directory it writes its seeds into, and the crash file prefix.
@@ -110,6 +121,8 @@ _unit_fuzz_ring := $(RING_FUZZ) $(FUZZ_CORPUS) RING_FUZZ_SEED_DIR \
 	$(FUZZ_ARTIFACTS)/
 _unit_fuzz_parse := $(PARSE_FUZZ) $(PARSE_FUZZ_CORPUS) PARSE_FUZZ_SEED_DIR \
 	$(FUZZ_ARTIFACTS)/parse-
+_unit_fuzz_rec := $(REC_FUZZ) $(REC_FUZZ_CORPUS) REC_FUZZ_SEED_DIR \
+	$(FUZZ_ARTIFACTS)/rec-
 _unit_fz = $(word $(2),$(_unit_fuzz_$(1)))
 
 # _unit_run_fuzz SECONDS,NAME,LOG[,T]: fuzz target T (default ring) from
@@ -178,6 +191,7 @@ unit-check: unit-build
 	fi; \
 	{ $(call _unit_run_fuzz,$(FUZZ_SMOKE_SECONDS),fuzz smoke,fuzz-smoke); } || fail=1; \
 	{ $(call _unit_run_tests,rec,$(REC_TEST)); } || fail=1; \
+	{ $(call _unit_run_fuzz,$(REC_FUZZ_SMOKE_SECONDS),fuzz smoke,rec-fuzz-smoke,rec); } || fail=1; \
 	{ $(call _unit_run_tests,parse,$(PARSE_TEST)); } || fail=1; \
 	{ $(call _unit_run_fuzz,$(PARSE_FUZZ_SMOKE_SECONDS),fuzz smoke,parse-fuzz-smoke,parse); } || fail=1; \
 	exit $$fail
@@ -185,12 +199,15 @@ unit-check: unit-build
 fuzz: $(RING_FUZZ)
 	@$(call _unit_run_fuzz,$(FUZZ_SECONDS),fuzz $(FUZZ_SECONDS) s,fuzz)
 
+fuzz-rec: $(REC_FUZZ)
+	@$(call _unit_run_fuzz,$(FUZZ_SECONDS),fuzz $(FUZZ_SECONDS) s,rec-fuzz,rec)
+
 fuzz-parse: $(PARSE_FUZZ)
 	@$(call _unit_run_fuzz,$(FUZZ_SECONDS),fuzz $(FUZZ_SECONDS) s,parse-fuzz,parse)
 
 unit-clean:
 	rm -f $(RING_TEST) $(RING_TEST_TSAN) $(RING_FUZZ) $(PARSE_TEST) \
-		$(PARSE_FUZZ) $(REC_TEST) $(UNIT_DIR)/*.out $(UNIT_DIR)/*.log
+		$(PARSE_FUZZ) $(REC_TEST) $(REC_FUZZ) $(UNIT_DIR)/*.out $(UNIT_DIR)/*.log
 
 ifneq ($(_unit_standalone),)
 .DEFAULT_GOAL := unit-check
