@@ -21,8 +21,8 @@
 TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC := af_xen.c af_xen.h ring.c ring.h grant.c reclaim.c xs.c parse.c parse.h \
-	compat.h Kbuild include/uapi/linux/af_xen.h
+KSRC := af_xen.c af_xen.h afx_sock.h data.c opt.c live.c proc.c debug.c ring.c ring.h \
+	grant.c reclaim.c xs.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
 GUEST_BINS :=
@@ -99,9 +99,9 @@ $(CHECKPATCH):
 # compat.h exists to test LINUX_VERSION_CODE; checkpatch objects to that
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
-	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h ring.c ring.h \
-		grant.c reclaim.c xs.c parse.c parse.h \
-		include/uapi/linux/af_xen.h
+	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h ring.c ring.h \
+		data.c opt.c live.c proc.c debug.c grant.c reclaim.c xs.c \
+		parse.c parse.h include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h
 

@@ -14,6 +14,10 @@
  * From then on the data path is ring.c only: an event is sent only to a
  * side that said it sleeps.
  *
+ * The data path (data.c), options (opt.c), the liveness probe (live.c),
+ * /proc/net (proc.c) and the test-only hostile peer (debug.c) live in
+ * files of their own and follow the same rules.
+ *
  * Locking, outermost first:
  *   - a listener's socket lock, then (accept, listener release) a child's
  *     socket lock, taken with SINGLE_DEPTH_NESTING;
@@ -30,7 +34,7 @@
  * Anybody looking a socket up in the tables takes a reference under
  * afx_table_lock; a socket leaves the tables before its last put.
  */
-#include "af_xen.h"
+#include "afx_sock.h"
 #include <linux/af_xen.h>
 
 #include <linux/module.h>
@@ -50,7 +54,7 @@
 #include <net/net_namespace.h>
 #include <xen/xen.h>
 
-static int afx_family = AF_XEN;
+int afx_family = AF_XEN;
 module_param_named(family, afx_family, int, 0444);
 MODULE_PARM_DESC(family, "address family number to register (default 25)");
 
@@ -61,47 +65,14 @@ MODULE_PARM_DESC(connect_timeout_ms, "give up on an unanswered connect after thi
 #define AFX_EPHEMERAL_LOW	49152U
 #define AFX_EPHEMERAL_HIGH	BIT(20)
 
-struct afx_sock {
-	struct sock sk;		/* must be first */
-	struct list_head all;		/* afx_table_lock */
-	struct hlist_node bind_node;	/* afx_table_lock */
-	struct list_head reap;		/* afx_reap_lock */
-	bool bound;			/* afx_table_lock */
-	u32 port;
-	domid_t allow;		/* listener: XEN_DOMID_ANY or the one domain */
-	domid_t peer;
-	u32 peer_port;
-	u32 ring_size;
-	struct list_head accept_q;	/* listener: children to accept */
-	struct list_head accept_node;	/* child: in listener's accept_q */
-	struct afx_conn conn;
-	bool conn_up;		/* conn set up and not yet released */
-	bool peer_ref;		/* holds afx_xs_peer_get(peer) */
-	bool broken;		/* reset: by the peer, a violation or death */
-	struct afx_xs_req req;
-	struct delayed_work connect_work;
-	struct delayed_work live_work;	/* holds a socket reference */
-	u64 live_ntf;		/* conn.ntf_rx at the last liveness probe */
-	struct xen_so_stats stats;
-	int debug_connect;	/* AFX_DEBUG: corruption for next connect */
-};
-
-static DEFINE_SPINLOCK(afx_table_lock);
-static LIST_HEAD(afx_sockets);
+DEFINE_SPINLOCK(afx_table_lock);
+LIST_HEAD(afx_sockets);
 static DEFINE_HASHTABLE(afx_bound, 8);
 static u32 afx_next_port = AFX_EPHEMERAL_LOW;
 static DEFINE_MUTEX(afx_reap_lock);
-static struct workqueue_struct *afx_live_wq;
 
 static const struct proto_ops afx_stream_ops;
 static void afx_connect_work(struct work_struct *work);
-static void afx_live_work(struct work_struct *work);
-static void afx_debug_connect(struct afx_sock *xs);
-
-static struct afx_sock *afx_sk(const struct sock *sk)
-{
-	return container_of(sk, struct afx_sock, sk);
-}
 
 /* Interrupt context: the shared page changed, or the peer wants us. */
 static void afx_event(void *arg)
@@ -195,7 +166,7 @@ static struct sock *afx_get_listener(u32 port)
 
 /* ----- Connection state ----- */
 
-static void afx_notify(struct afx_sock *xs)
+void afx_notify(struct afx_sock *xs)
 {
 	afx_conn_notify(&xs->conn);
 }
@@ -206,7 +177,7 @@ static void afx_notify(struct afx_sock *xs)
  * that still looks at it can fault; every later call sees the error once
  * and then behaves as after a TCP reset.
  */
-static void afx_conn_fail(struct afx_sock *xs, int err, const char *why)
+void afx_conn_fail(struct afx_sock *xs, int err, const char *why)
 {
 	struct sock *sk = &xs->sk;
 
@@ -266,7 +237,7 @@ static int afx_sock_err(struct sock *sk, bool consume)
 }
 
 /* A storm or a reset seen in the shared page; 0 if the link is healthy. */
-static int afx_conn_check(struct afx_sock *xs, int peer_ok, bool consume)
+int afx_conn_check(struct afx_sock *xs, int peer_ok, bool consume)
 {
 	if (peer_ok < 0)
 		afx_conn_fail(xs, EPROTO, "protocol violation in shared ring");
@@ -284,7 +255,7 @@ static int afx_conn_check(struct afx_sock *xs, int peer_ok, bool consume)
  * Bytes readable, or a negative error.  *eof is set when nothing more
  * will ever arrive.
  */
-static int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume)
+int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume)
 {
 	struct sock *sk = &xs->sk;
 	int avail, err;
@@ -308,7 +279,7 @@ static int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume)
 }
 
 /* Free space in the send ring, or a negative error. */
-static int afx_tx_ready(struct afx_sock *xs, bool consume)
+int afx_tx_ready(struct afx_sock *xs, bool consume)
 {
 	struct sock *sk = &xs->sk;
 	int space, err;
@@ -326,50 +297,6 @@ static int afx_tx_ready(struct afx_sock *xs, bool consume)
 	if (afx_ring_peer_closed(&xs->conn.tx))
 		return -EPIPE;
 	return space;
-}
-
-/* ----- Peer liveness ----- */
-
-/*
- * A peer can vanish without a word while its domain lives on: its process
- * exits, or its kernel closes the port.  Nothing in the shared page says
- * so, so once a second each established connection that received no event
- * in that second asks Xen whether the peer still holds its end of the
- * event channel (docs/protocol.md, "Liveness").  Events that flow prove
- * the peer alive, so a busy connection costs nothing.  The work holds a
- * socket reference while it is queued.
- */
-static void afx_live_start(struct afx_sock *xs)
-{
-	xs->live_ntf = xs->conn.ntf_rx;
-	sock_hold(&xs->sk);
-	if (!queue_delayed_work(afx_live_wq, &xs->live_work, HZ))
-		sock_put(&xs->sk);
-}
-
-static void afx_live_work(struct work_struct *work)
-{
-	struct afx_sock *xs = container_of(to_delayed_work(work),
-					   struct afx_sock, live_work);
-	struct sock *sk = &xs->sk;
-	bool again = false;
-	u64 ntf;
-
-	lock_sock(sk);
-	if (xs->conn_up && !xs->broken && sk->sk_state == TCP_ESTABLISHED) {
-		ntf = READ_ONCE(xs->conn.ntf_rx);
-		if (ntf == xs->live_ntf && afx_conn_peer_gone(&xs->conn))
-			afx_conn_fail(xs, ECONNRESET,
-				      "peer closed its event channel");
-		else
-			again = true;
-		xs->live_ntf = ntf;
-	}
-	if (again)
-		again = queue_delayed_work(afx_live_wq, &xs->live_work, HZ);
-	release_sock(sk);
-	if (!again)
-		sock_put(sk);
 }
 
 /* ----- Socket creation and teardown ----- */
@@ -870,485 +797,6 @@ out:
 	return err;
 }
 
-static int afx_opt_int(sockptr_t optval, unsigned int optlen, int *val)
-{
-	if (optlen < sizeof(*val))
-		return -EINVAL;
-	if (copy_from_sockptr(val, optval, sizeof(*val)))
-		return -EFAULT;
-	return 0;
-}
-
-#if AFX_DEBUG
-/*
- * Test-only hostile peer (XEN_SO_DEBUG_CORRUPT): break the protocol from
- * this end so that a test can watch the other end survive it.
- */
-static void afx_debug_connect(struct afx_sock *xs)
-{
-	struct afx_ctrl *ctrl = xs->conn.ctrl;
-
-	switch (xs->debug_connect) {
-	case XEN_DEBUG_CONNECT_ORDER:
-		xs->conn.order = AFX_MAX_ORDER + 12;
-		break;
-	case XEN_DEBUG_CONNECT_NGREFS:
-		WRITE_ONCE(ctrl->nr_grefs, 0x40000000);
-		break;
-	case XEN_DEBUG_CONNECT_BAD_GREF:
-		WRITE_ONCE(ctrl->grefs[0], 0x0fffffff);
-		break;
-	case XEN_DEBUG_CONNECT_DUP_GREF:
-		WRITE_ONCE(ctrl->grefs[1], ctrl->grefs[0]);
-		break;
-	case XEN_DEBUG_CONNECT_CTRL_GREF:
-		WRITE_ONCE(ctrl->grefs[xs->conn.npages], xs->conn.ctrl_gref);
-		break;
-	}
-	xs->debug_connect = 0;
-}
-
-static void afx_debug_storm(struct afx_sock *xs)
-{
-	unsigned long end = jiffies + 2 * HZ;
-
-	while (time_before(jiffies, end)) {
-		notify_remote_via_irq(xs->conn.irq);
-		cond_resched();
-	}
-}
-
-static void afx_debug_ring(struct afx_sock *xs, int what)
-{
-	struct afx_ring *tx = &xs->conn.tx, *rx = &xs->conn.rx;
-
-	switch (what) {
-	case XEN_DEBUG_PROD_BEYOND:
-		WRITE_ONCE(tx->sh->prod, tx->idx + tx->size + 1);
-		break;
-	case XEN_DEBUG_PROD_BACK:
-		WRITE_ONCE(tx->sh->prod, tx->idx - 1);
-		break;
-	case XEN_DEBUG_CONS_BACK:
-		WRITE_ONCE(rx->sh->cons, rx->idx - XEN_RING_SIZE_MIN);
-		break;
-	case XEN_DEBUG_GARBAGE_FLAGS:
-		WRITE_ONCE(tx->sh->pstate, 0xdeadbeef);
-		break;
-	case XEN_DEBUG_WRITE_AFTER_EOF:
-		/* Let the peer see EOF first, then move prod past it. */
-		afx_ring_tx_set_state(tx, AFX_RING_EOF);
-		afx_notify(xs);
-		msleep(200);
-		WRITE_ONCE(tx->sh->prod, tx->idx + 1);
-		break;
-	case XEN_DEBUG_EVENT_STORM:
-		afx_debug_storm(xs);
-		return;
-	case XEN_DEBUG_VANISH:
-		afx_conn_vanish(&xs->conn);
-		return;
-	}
-	afx_notify(xs);
-}
-
-static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
-			     unsigned int optlen)
-{
-	struct afx_sock *xs = afx_sk(sk);
-	int what, err;
-
-	err = afx_opt_int(optval, optlen, &what);
-	if (err)
-		return err;
-	lock_sock(sk);
-	if (what >= XEN_DEBUG_CONNECT_ORDER &&
-	    what <= XEN_DEBUG_CONNECT_CTRL_GREF)
-		xs->debug_connect = what;
-	else if ((what < XEN_DEBUG_PROD_BEYOND ||
-		  what > XEN_DEBUG_EVENT_STORM) && what != XEN_DEBUG_VANISH)
-		err = -EINVAL;
-	else if (!xs->conn_up || sk->sk_state != TCP_ESTABLISHED)
-		err = -ENOTCONN;
-	else
-		afx_debug_ring(xs, what);
-	release_sock(sk);
-	if (!err)
-		pr_warn("debug: socket port %u plays hostile peer (%d)\n",
-			xs->port, what);
-	return err;
-}
-#else
-static void afx_debug_connect(struct afx_sock *xs)
-{
-}
-
-static int afx_debug_corrupt(struct sock *sk, sockptr_t optval,
-			     unsigned int optlen)
-{
-	return -ENOPROTOOPT;
-}
-#endif
-
-/* ----- Data ----- */
-
-static size_t afx_copy_from_iter(void *ctx, void *ring, size_t len)
-{
-	return copy_from_iter(ring, len, ctx);
-}
-
-static size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
-{
-	return copy_to_iter(ring, len, ctx);
-}
-
-/* Sleep until woken or @timeo runs out; the caller re-checks. */
-static int afx_sleep(struct sock *sk, struct wait_queue_entry *wait,
-		     long *timeo)
-{
-	if (!*timeo)
-		return -EAGAIN;
-	if (signal_pending(current))
-		return sock_intr_errno(*timeo);
-	release_sock(sk);
-	*timeo = wait_woken(wait, TASK_INTERRUPTIBLE, *timeo);
-	lock_sock(sk);
-	return 0;
-}
-
-/*
- * A call that moved some bytes before the connection failed returns the
- * count; the error is kept for the next call, as TCP does, instead of
- * being lost to the reader of the count.
- */
-static void afx_keep_err(struct afx_sock *xs, size_t done, int err)
-{
-	if (done && xs->broken && (err == -EPROTO || err == -ECONNRESET))
-		WRITE_ONCE(xs->sk.sk_err, -err);
-}
-
-static long afx_send_chunk(struct afx_sock *xs, struct msghdr *msg,
-			   size_t len)
-{
-	long n = afx_ring_write(&xs->conn.tx, afx_copy_from_iter,
-				&msg->msg_iter, len);
-
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
-	if (n > 0) {
-		xs->stats.bytes_sent += n;
-		if (afx_ring_tx_kick(&xs->conn.tx))
-			afx_notify(xs);
-	}
-	return n;
-}
-
-static int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
-{
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct sock *sk = sock->sk;
-	struct afx_sock *xs = afx_sk(sk);
-	size_t sent = 0;
-	long timeo, n;
-	int err = 0;
-
-	if (msg->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	lock_sock(sk);
-	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
-	add_wait_queue(sk_sleep(sk), &wait);
-	while (sent < len) {
-		n = afx_tx_ready(xs, true);
-		if (n == 0) {
-			n = afx_conn_tx_wait(&xs->conn);
-			if (n == 0) {
-				xs->stats.waits_space++;
-				err = afx_sleep(sk, &wait, &timeo);
-				if (err)
-					break;
-			}
-			continue;
-		}
-		if (n > 0)
-			n = afx_send_chunk(xs, msg, len - sent);
-		if (n < 0) {
-			err = n;
-			break;
-		}
-		sent += n;
-	}
-	remove_wait_queue(sk_sleep(sk), &wait);
-	afx_keep_err(xs, sent, err);
-	release_sock(sk);
-	if (sent)
-		return sent;
-	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return err;
-}
-
-static long afx_recv_chunk(struct afx_sock *xs, struct msghdr *msg,
-			   size_t len, bool peek)
-{
-	long n = afx_ring_read(&xs->conn.rx, afx_copy_to_iter, &msg->msg_iter,
-			       len, peek);
-
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
-	if (n > 0 && !peek) {
-		xs->stats.bytes_received += n;
-		if (afx_ring_rx_kick(&xs->conn.rx))
-			afx_notify(xs);
-	}
-	return n;
-}
-
-static int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
-		       int flags)
-{
-	DEFINE_WAIT_FUNC(wait, woken_wake_function);
-	struct sock *sk = sock->sk;
-	struct afx_sock *xs = afx_sk(sk);
-	bool peek = flags & MSG_PEEK, eof;
-	size_t copied = 0;
-	long timeo, n;
-	int target, err = 0;
-
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		err = -ENOTCONN;
-		goto out;
-	}
-	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	add_wait_queue(sk_sleep(sk), &wait);
-	while (copied < len) {
-		n = afx_rx_ready(xs, &eof, true);
-		if (n > 0)
-			n = afx_recv_chunk(xs, msg, len - copied, peek);
-		if (n < 0) {
-			err = n;
-			break;
-		}
-		copied += n;
-		if (n && (peek || copied >= target))
-			break;
-		if (n)
-			continue;
-		if (eof || copied >= target)
-			break;
-		if (afx_conn_rx_wait(&xs->conn) != 0)
-			continue;
-		xs->stats.waits_data++;
-		err = afx_sleep(sk, &wait, &timeo);
-		if (err)
-			break;
-	}
-	remove_wait_queue(sk_sleep(sk), &wait);
-	afx_keep_err(xs, copied, err);
-out:
-	release_sock(sk);
-	return copied ? copied : err;
-}
-
-/* ----- poll, ioctl, shutdown, options ----- */
-
-static __poll_t afx_poll_conn(struct afx_sock *xs)
-{
-	struct sock *sk = &xs->sk;
-	struct afx_conn *c = &xs->conn;
-	__poll_t mask = 0;
-	bool eof, rd_hup, wr_hup;
-	int n, lowat;
-
-	/*
-	 * Below the low-water mark, readable is not yet true: ask for an
-	 * event on the next data, not only on an empty ring, or a poller
-	 * waiting for SO_RCVLOWAT bytes would sleep until the peer closes.
-	 */
-	lowat = READ_ONCE(sk->sk_rcvlowat);
-	n = afx_rx_ready(xs, &eof, false);
-	if (n >= 0 && n < lowat && !eof && sk->sk_state == TCP_ESTABLISHED)
-		n = afx_conn_rx_wait(c);
-	if (n < 0 || eof || n >= lowat)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	/* The peer's EOF is news even with data still unread, as in TCP. */
-	rd_hup = eof || (sk->sk_shutdown & RCV_SHUTDOWN) ||
-		 (n >= 0 && afx_ring_peer_eof(&c->rx));
-	if (rd_hup)
-		mask |= EPOLLRDHUP;
-
-	n = afx_tx_ready(xs, false);
-	if (n == 0)
-		n = afx_conn_tx_wait(c);
-	if (n != 0)	/* space, or an error the writer must learn */
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	wr_hup = (sk->sk_shutdown & SEND_SHUTDOWN) ||
-		 afx_ring_peer_closed(&c->tx);
-	if (rd_hup && wr_hup)
-		mask |= EPOLLHUP;
-	return mask;
-}
-
-static __poll_t afx_poll(struct file *file, struct socket *sock,
-			 poll_table *wait)
-{
-	struct sock *sk = sock->sk;
-	struct afx_sock *xs = afx_sk(sk);
-	__poll_t mask = 0;
-
-	sock_poll_wait(file, sock, wait);
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		if (!list_empty(&xs->accept_q))
-			mask |= EPOLLIN | EPOLLRDNORM;
-	} else if (xs->conn_up && sk->sk_state == TCP_ESTABLISHED) {
-		mask |= afx_poll_conn(xs);
-	} else if (sk->sk_state == TCP_CLOSE) {
-		mask |= EPOLLHUP;
-		if (sock->state == SS_CONNECTED)
-			mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP |
-				EPOLLOUT | EPOLLWRNORM;
-	}
-	if (sk->sk_err)
-		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
-	release_sock(sk);
-	return mask;
-}
-
-static int afx_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
-{
-	struct sock *sk = sock->sk;
-	struct afx_sock *xs = afx_sk(sk);
-	int err = 0, n = 0;
-
-	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
-		return -ENOIOCTLCMD;
-	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
-		err = -EINVAL;
-	} else if (xs->conn_up && !xs->broken) {
-		if (cmd == SIOCINQ) {
-			n = max(afx_ring_rx_avail(&xs->conn.rx), 0);
-		} else {
-			afx_ring_tx_space(&xs->conn.tx);
-			n = xs->conn.tx.idx - xs->conn.tx.peer_idx;
-		}
-	}
-	release_sock(sk);
-	if (err)
-		return err;
-	return put_user(n, (int __user *)arg);
-}
-
-static int afx_shutdown(struct socket *sock, int how)
-{
-	struct sock *sk = sock->sk;
-	struct afx_sock *xs = afx_sk(sk);
-	int mode = how + 1, err = 0;
-
-	if (how < SHUT_RD || how > SHUT_RDWR)
-		return -EINVAL;
-	lock_sock(sk);
-	if (sock->state != SS_CONNECTED) {
-		err = -ENOTCONN;
-		goto out;
-	}
-	sk->sk_shutdown |= mode;
-	if (xs->conn_up && !xs->broken) {
-		if (mode & SEND_SHUTDOWN)
-			afx_ring_tx_set_state(&xs->conn.tx, AFX_RING_EOF);
-		if (mode & RCV_SHUTDOWN)
-			afx_ring_rx_set_state(&xs->conn.rx, AFX_RING_CLOSED);
-		afx_notify(xs);
-	}
-	sk->sk_state_change(sk);
-out:
-	release_sock(sk);
-	return err;
-}
-
-static int afx_set_ring_size(struct sock *sk, sockptr_t optval,
-			     unsigned int optlen)
-{
-	struct afx_sock *xs = afx_sk(sk);
-	int size, err;
-
-	err = afx_opt_int(optval, optlen, &size);
-	if (err)
-		return err;
-	if (size < XEN_RING_SIZE_MIN || size > XEN_RING_SIZE_MAX ||
-	    !is_power_of_2(size))
-		return -EINVAL;
-	lock_sock(sk);
-	if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_SYN_SENT)
-		err = -EISCONN;
-	else if (sk->sk_state == TCP_LISTEN)
-		err = -EINVAL;
-	else
-		xs->ring_size = size;
-	release_sock(sk);
-	return err;
-}
-
-static int afx_setsockopt(struct socket *sock, int level, int optname,
-			  sockptr_t optval, unsigned int optlen)
-{
-	if (level != afx_family)
-		return -ENOPROTOOPT;
-	if (optname == XEN_SO_RING_SIZE)
-		return afx_set_ring_size(sock->sk, optval, optlen);
-	if (optname == XEN_SO_DEBUG_CORRUPT)
-		return afx_debug_corrupt(sock->sk, optval, optlen);
-	return -ENOPROTOOPT;
-}
-
-static void afx_get_stats(struct afx_sock *xs, struct xen_so_stats *st)
-{
-	*st = xs->stats;
-	if (xs->conn_up) {
-		st->notifies_sent = xs->conn.ntf_tx;
-		st->notifies_received = READ_ONCE(xs->conn.ntf_rx);
-	}
-}
-
-static int afx_getsockopt(struct socket *sock, int level, int optname,
-			  char __user *optval, int __user *optlen)
-{
-	struct afx_sock *xs = afx_sk(sock->sk);
-	struct xen_so_stats st;
-	int len, size;
-	void *val;
-
-	if (level != afx_family)
-		return -ENOPROTOOPT;
-	if (get_user(len, optlen))
-		return -EFAULT;
-	lock_sock(&xs->sk);
-	size = xs->ring_size;
-	afx_get_stats(xs, &st);
-	release_sock(&xs->sk);
-	switch (optname) {
-	case XEN_SO_RING_SIZE:
-		val = &size;
-		len = len < sizeof(size) ? -EINVAL : sizeof(size);
-		break;
-	case XEN_SO_STATS:
-		val = &st;
-		len = len < sizeof(st) ? -EINVAL : sizeof(st);
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	if (len < 0)
-		return len;
-	if (copy_to_user(optval, val, len) || put_user(len, optlen))
-		return -EFAULT;
-	return 0;
-}
-
 /* ----- Peer death ----- */
 
 /* Rendezvous work: @peer's domain (or its af_xen) has disappeared. */
@@ -1377,109 +825,6 @@ void afx_sock_peer_gone(domid_t peer)
 		sock_put(&xs->sk);
 	}
 	mutex_unlock(&afx_reap_lock);
-}
-
-/* ----- /proc/net/af_xen ----- */
-
-static const char *afx_state_name(const struct afx_sock *xs)
-{
-	switch (xs->sk.sk_state) {
-	case TCP_LISTEN:
-		return "LISTEN";
-	case TCP_SYN_SENT:
-		return "SYN_SENT";
-	case TCP_ESTABLISHED:
-		if (afx_ring_peer_eof(&xs->conn.rx))
-			return "CLOSE_WAIT";
-		return "ESTABLISHED";
-	default:
-		return "CLOSE";
-	}
-}
-
-static void *afx_seq_start(struct seq_file *seq, loff_t *pos)
-	__acquires(&afx_table_lock)
-{
-	spin_lock_bh(&afx_table_lock);
-	return seq_list_start_head(&afx_sockets, *pos);
-}
-
-static void *afx_seq_next(struct seq_file *seq, void *v, loff_t *pos)
-{
-	return seq_list_next(v, &afx_sockets, pos);
-}
-
-static void afx_seq_stop(struct seq_file *seq, void *v)
-	__releases(&afx_table_lock)
-{
-	spin_unlock_bh(&afx_table_lock);
-}
-
-/* Counters are read without the socket lock: a snapshot, not a promise. */
-static int afx_seq_show(struct seq_file *seq, void *v)
-{
-	struct afx_sock *xs;
-	struct afx_ring *tx, *rx;
-	struct xen_so_stats st;
-
-	if (v == &afx_sockets) {
-		seq_puts(seq, "Inode State Local Peer RingSize TxBytes RxBytes TxNotify RxNotify TxQueued RxQueued\n");
-		return 0;
-	}
-	xs = list_entry(v, struct afx_sock, all);
-	tx = &xs->conn.tx;
-	rx = &xs->conn.rx;
-	afx_get_stats(xs, &st);
-	/* sock_i_ino(): unsigned long before 7.1, u64 since */
-	seq_printf(seq, "%llu %s %u:%u %u:%u %u %llu %llu %llu %llu %u %u\n",
-		   (u64)sock_i_ino(&xs->sk), afx_state_name(xs), afx_xs_self(),
-		   xs->port, xs->peer, xs->peer_port, xs->ring_size,
-		   st.bytes_sent, st.bytes_received, st.notifies_sent,
-		   st.notifies_received,
-		   xs->conn_up ? READ_ONCE(tx->idx) - READ_ONCE(tx->peer_idx) : 0,
-		   xs->conn_up ? READ_ONCE(rx->peer_idx) - READ_ONCE(rx->idx) : 0);
-	return 0;
-}
-
-static const struct seq_operations afx_seq_ops = {
-	.start = afx_seq_start,
-	.next = afx_seq_next,
-	.stop = afx_seq_stop,
-	.show = afx_seq_show,
-};
-
-/*
- * /proc/net/af_xen_stat: what the module holds right now.  Leak tests
- * read it before and after; everything must come back to where it was
- * (grants may lag while a peer still maps pages we gave back).
- */
-static int afx_stat_show(struct seq_file *seq, void *v)
-{
-	unsigned int n = 0;
-	struct afx_sock *xs;
-
-	spin_lock_bh(&afx_table_lock);
-	list_for_each_entry(xs, &afx_sockets, all)
-		n++;
-	spin_unlock_bh(&afx_table_lock);
-	seq_printf(seq, "sockets %u\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\nleaked %d\n",
-		   n, atomic_read(&afx_nr_grants), atomic_read(&afx_nr_mapped),
-		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches(),
-		   atomic_read(&afx_nr_leaked));
-	return 0;
-}
-
-/* ----- Registration ----- */
-
-/* Legitimate traffic's distance from the storm limit; not a leak count. */
-static int afx_events_show(struct seq_file *seq, void *v)
-{
-	seq_printf(seq, "events %ld\nspurious %ld\nstreak_max %d\nstorms %d\nstorm_streak %d\n",
-		   atomic_long_read(&afx_nr_events),
-		   atomic_long_read(&afx_nr_spurious),
-		   atomic_read(&afx_streak_max), atomic_read(&afx_nr_storms),
-		   AFX_STORM_STREAK);
-	return 0;
 }
 
 static const struct proto_ops afx_stream_ops = {
@@ -1520,9 +865,9 @@ static int __init afx_init(void)
 		       NPROTO - 1);
 		return -EINVAL;
 	}
-	afx_live_wq = alloc_workqueue("af_xen_live", WQ_UNBOUND, 0);
-	if (!afx_live_wq)
-		return -ENOMEM;
+	err = afx_live_init();
+	if (err)
+		return err;
 	err = proto_register(&afx_proto, 1);
 	if (err)
 		goto out_wq;
@@ -1536,41 +881,30 @@ static int __init afx_init(void)
 		       afx_family, err);
 		goto out_xs;
 	}
-	if (!proc_create_seq("af_xen", 0444, init_net.proc_net,
-			     &afx_seq_ops) ||
-	    !proc_create_single("af_xen_stat", 0444, init_net.proc_net,
-				afx_stat_show) ||
-	    !proc_create_single("af_xen_events", 0444, init_net.proc_net,
-				afx_events_show)) {
-		err = -ENOMEM;
+	err = afx_proc_init();
+	if (err)
 		goto out_proc;
-	}
 	pr_info("AF_XEN family %d ready in domain %u\n", afx_family,
 		afx_xs_self());
 	return 0;
 out_proc:
-	remove_proc_entry("af_xen_stat", init_net.proc_net);
-	remove_proc_entry("af_xen", init_net.proc_net);
 	sock_unregister(afx_family);
 out_xs:
 	afx_xs_exit();
 out_proto:
 	proto_unregister(&afx_proto);
 out_wq:
-	destroy_workqueue(afx_live_wq);
+	afx_live_exit();
 	return err;
 }
 
 static void __exit afx_exit(void)
 {
-	remove_proc_entry("af_xen_events", init_net.proc_net);
-	remove_proc_entry("af_xen_stat", init_net.proc_net);
-	remove_proc_entry("af_xen", init_net.proc_net);
+	afx_proc_exit();
 	sock_unregister(afx_family);
 	afx_xs_exit();
 	afx_reclaim_exit();
-	/* Drains probes that are still returning after their last put. */
-	destroy_workqueue(afx_live_wq);
+	afx_live_exit();
 	proto_unregister(&afx_proto);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * af_xen internals shared by af_xen.c (socket family), grant.c (hypervisor
- * calls) and xs.c (xenstore rendezvous).
+ * af_xen internals shared by the socket layer (afx_sock.h), grant.c
+ * (hypervisor calls), reclaim.c (pages given back) and xs.c (xenstore
+ * rendezvous).
  */
 #ifndef AFX_H
 #define AFX_H

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen: the data path of a connected socket: send, receive, poll and
+ * shutdown, over the rings of ring.c.
+ *
+ * Locking: every entry point takes the socket lock and holds it except
+ * while it sleeps (afx_sleep); the rings are used only under it.  The
+ * event-channel interrupt only wakes waiters (af_xen.c, afx_event).
+ */
+#include "afx_sock.h"
+#include <linux/af_xen.h>
+
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/uio.h>
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+
+static size_t afx_copy_from_iter(void *ctx, void *ring, size_t len)
+{
+	return copy_from_iter(ring, len, ctx);
+}
+
+static size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
+{
+	return copy_to_iter(ring, len, ctx);
+}
+
+/* Sleep until woken or @timeo runs out; the caller re-checks. */
+static int afx_sleep(struct sock *sk, struct wait_queue_entry *wait,
+		     long *timeo)
+{
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	release_sock(sk);
+	*timeo = wait_woken(wait, TASK_INTERRUPTIBLE, *timeo);
+	lock_sock(sk);
+	return 0;
+}
+
+/*
+ * A call that moved some bytes before the connection failed returns the
+ * count; the error is kept for the next call, as TCP does, instead of
+ * being lost to the reader of the count.
+ */
+static void afx_keep_err(struct afx_sock *xs, size_t done, int err)
+{
+	if (done && xs->broken && (err == -EPROTO || err == -ECONNRESET))
+		WRITE_ONCE(xs->sk.sk_err, -err);
+}
+
+static long afx_send_chunk(struct afx_sock *xs, struct msghdr *msg,
+			   size_t len)
+{
+	long n = afx_ring_write(&xs->conn.tx, afx_copy_from_iter,
+				&msg->msg_iter, len);
+
+	if (n == -EPROTO)
+		return afx_conn_check(xs, -EPROTO, true);
+	if (n > 0) {
+		xs->stats.bytes_sent += n;
+		if (afx_ring_tx_kick(&xs->conn.tx))
+			afx_notify(xs);
+	}
+	return n;
+}
+
+int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk;
+	struct afx_sock *xs = afx_sk(sk);
+	size_t sent = 0;
+	long timeo, n;
+	int err = 0;
+
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (sent < len) {
+		n = afx_tx_ready(xs, true);
+		if (n == 0) {
+			n = afx_conn_tx_wait(&xs->conn);
+			if (n == 0) {
+				xs->stats.waits_space++;
+				err = afx_sleep(sk, &wait, &timeo);
+				if (err)
+					break;
+			}
+			continue;
+		}
+		if (n > 0)
+			n = afx_send_chunk(xs, msg, len - sent);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		sent += n;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	afx_keep_err(xs, sent, err);
+	release_sock(sk);
+	if (sent)
+		return sent;
+	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+static long afx_recv_chunk(struct afx_sock *xs, struct msghdr *msg,
+			   size_t len, bool peek)
+{
+	long n = afx_ring_read(&xs->conn.rx, afx_copy_to_iter, &msg->msg_iter,
+			       len, peek);
+
+	if (n == -EPROTO)
+		return afx_conn_check(xs, -EPROTO, true);
+	if (n > 0 && !peek) {
+		xs->stats.bytes_received += n;
+		if (afx_ring_rx_kick(&xs->conn.rx))
+			afx_notify(xs);
+	}
+	return n;
+}
+
+int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		int flags)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = sock->sk;
+	struct afx_sock *xs = afx_sk(sk);
+	bool peek = flags & MSG_PEEK, eof;
+	size_t copied = 0;
+	long timeo, n;
+	int target, err = 0;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (copied < len) {
+		n = afx_rx_ready(xs, &eof, true);
+		if (n > 0)
+			n = afx_recv_chunk(xs, msg, len - copied, peek);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		copied += n;
+		if (n && (peek || copied >= target))
+			break;
+		if (n)
+			continue;
+		if (eof || copied >= target)
+			break;
+		if (afx_conn_rx_wait(&xs->conn) != 0)
+			continue;
+		xs->stats.waits_data++;
+		err = afx_sleep(sk, &wait, &timeo);
+		if (err)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	afx_keep_err(xs, copied, err);
+out:
+	release_sock(sk);
+	return copied ? copied : err;
+}
+
+static __poll_t afx_poll_conn(struct afx_sock *xs)
+{
+	struct sock *sk = &xs->sk;
+	struct afx_conn *c = &xs->conn;
+	__poll_t mask = 0;
+	bool eof, rd_hup, wr_hup;
+	int n, lowat;
+
+	/*
+	 * Below the low-water mark, readable is not yet true: ask for an
+	 * event on the next data, not only on an empty ring, or a poller
+	 * waiting for SO_RCVLOWAT bytes would sleep until the peer closes.
+	 */
+	lowat = READ_ONCE(sk->sk_rcvlowat);
+	n = afx_rx_ready(xs, &eof, false);
+	if (n >= 0 && n < lowat && !eof && sk->sk_state == TCP_ESTABLISHED)
+		n = afx_conn_rx_wait(c);
+	if (n < 0 || eof || n >= lowat)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	/* The peer's EOF is news even with data still unread, as in TCP. */
+	rd_hup = eof || (sk->sk_shutdown & RCV_SHUTDOWN) ||
+		 (n >= 0 && afx_ring_peer_eof(&c->rx));
+	if (rd_hup)
+		mask |= EPOLLRDHUP;
+
+	n = afx_tx_ready(xs, false);
+	if (n == 0)
+		n = afx_conn_tx_wait(c);
+	if (n != 0)	/* space, or an error the writer must learn */
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	wr_hup = (sk->sk_shutdown & SEND_SHUTDOWN) ||
+		 afx_ring_peer_closed(&c->tx);
+	if (rd_hup && wr_hup)
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+__poll_t afx_poll(struct file *file, struct socket *sock, poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct afx_sock *xs = afx_sk(sk);
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		if (!list_empty(&xs->accept_q))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	} else if (xs->conn_up && sk->sk_state == TCP_ESTABLISHED) {
+		mask |= afx_poll_conn(xs);
+	} else if (sk->sk_state == TCP_CLOSE) {
+		mask |= EPOLLHUP;
+		if (sock->state == SS_CONNECTED)
+			mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP |
+				EPOLLOUT | EPOLLWRNORM;
+	}
+	if (sk->sk_err)
+		mask |= EPOLLERR | EPOLLOUT | EPOLLWRNORM;
+	release_sock(sk);
+	return mask;
+}
+
+int afx_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct afx_sock *xs = afx_sk(sk);
+	int mode = how + 1, err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	lock_sock(sk);
+	if (sock->state != SS_CONNECTED) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	sk->sk_shutdown |= mode;
+	if (xs->conn_up && !xs->broken) {
+		if (mode & SEND_SHUTDOWN)
+			afx_ring_tx_set_state(&xs->conn.tx, AFX_RING_EOF);
+		if (mode & RCV_SHUTDOWN)
+			afx_ring_rx_set_state(&xs->conn.rx, AFX_RING_CLOSED);
+		afx_notify(xs);
+	}
+	sk->sk_state_change(sk);
+out:
+	release_sock(sk);
+	return err;
+}

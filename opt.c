@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen: socket options (XEN_SO_RING_SIZE, XEN_SO_STATS, the test-only
+ * XEN_SO_DEBUG_CORRUPT) and the SIOCINQ/SIOCOUTQ ioctls.
+ *
+ * Locking: each takes the socket lock around what it reads or sets.
+ */
+#include "afx_sock.h"
+#include <linux/af_xen.h>
+
+#include <linux/log2.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+
+int afx_opt_int(sockptr_t optval, unsigned int optlen, int *val)
+{
+	if (optlen < sizeof(*val))
+		return -EINVAL;
+	if (copy_from_sockptr(val, optval, sizeof(*val)))
+		return -EFAULT;
+	return 0;
+}
+
+int afx_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct afx_sock *xs = afx_sk(sk);
+	int err = 0, n = 0;
+
+	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
+		return -ENOIOCTLCMD;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		err = -EINVAL;
+	} else if (xs->conn_up && !xs->broken) {
+		if (cmd == SIOCINQ) {
+			n = max(afx_ring_rx_avail(&xs->conn.rx), 0);
+		} else {
+			afx_ring_tx_space(&xs->conn.tx);
+			n = xs->conn.tx.idx - xs->conn.tx.peer_idx;
+		}
+	}
+	release_sock(sk);
+	if (err)
+		return err;
+	return put_user(n, (int __user *)arg);
+}
+
+static int afx_set_ring_size(struct sock *sk, sockptr_t optval,
+			     unsigned int optlen)
+{
+	struct afx_sock *xs = afx_sk(sk);
+	int size, err;
+
+	err = afx_opt_int(optval, optlen, &size);
+	if (err)
+		return err;
+	if (size < XEN_RING_SIZE_MIN || size > XEN_RING_SIZE_MAX ||
+	    !is_power_of_2(size))
+		return -EINVAL;
+	lock_sock(sk);
+	if (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_SYN_SENT)
+		err = -EISCONN;
+	else if (sk->sk_state == TCP_LISTEN)
+		err = -EINVAL;
+	else
+		xs->ring_size = size;
+	release_sock(sk);
+	return err;
+}
+
+int afx_setsockopt(struct socket *sock, int level, int optname,
+		   sockptr_t optval, unsigned int optlen)
+{
+	if (level != afx_family)
+		return -ENOPROTOOPT;
+	if (optname == XEN_SO_RING_SIZE)
+		return afx_set_ring_size(sock->sk, optval, optlen);
+	if (optname == XEN_SO_DEBUG_CORRUPT)
+		return afx_debug_corrupt(sock->sk, optval, optlen);
+	return -ENOPROTOOPT;
+}
+
+void afx_get_stats(struct afx_sock *xs, struct xen_so_stats *st)
+{
+	*st = xs->stats;
+	if (xs->conn_up) {
+		st->notifies_sent = xs->conn.ntf_tx;
+		st->notifies_received = READ_ONCE(xs->conn.ntf_rx);
+	}
+}
+
+int afx_getsockopt(struct socket *sock, int level, int optname,
+		   char __user *optval, int __user *optlen)
+{
+	struct afx_sock *xs = afx_sk(sock->sk);
+	struct xen_so_stats st;
+	int len, size;
+	void *val;
+
+	if (level != afx_family)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	lock_sock(&xs->sk);
+	size = xs->ring_size;
+	afx_get_stats(xs, &st);
+	release_sock(&xs->sk);
+	switch (optname) {
+	case XEN_SO_RING_SIZE:
+		val = &size;
+		len = len < sizeof(size) ? -EINVAL : sizeof(size);
+		break;
+	case XEN_SO_STATS:
+		val = &st;
+		len = len < sizeof(st) ? -EINVAL : sizeof(st);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len < 0)
+		return len;
+	if (copy_to_user(optval, val, len) || put_user(len, optlen))
+		return -EFAULT;
+	return 0;
+}

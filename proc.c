@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * af_xen: /proc/net/af_xen (one line per socket), af_xen_stat (resources
+ * held, for leak tests) and af_xen_events (the storm detector's margin).
+ *
+ * Locking: the socket list is walked under afx_table_lock (af_xen.c);
+ * a line reads its socket's fields without the socket lock, as a
+ * snapshot that may be a moment stale.
+ */
+#include "afx_sock.h"
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+static const char *afx_state_name(const struct afx_sock *xs)
+{
+	switch (xs->sk.sk_state) {
+	case TCP_LISTEN:
+		return "LISTEN";
+	case TCP_SYN_SENT:
+		return "SYN_SENT";
+	case TCP_ESTABLISHED:
+		if (afx_ring_peer_eof(&xs->conn.rx))
+			return "CLOSE_WAIT";
+		return "ESTABLISHED";
+	default:
+		return "CLOSE";
+	}
+}
+
+static void *afx_seq_start(struct seq_file *seq, loff_t *pos)
+	__acquires(&afx_table_lock)
+{
+	spin_lock_bh(&afx_table_lock);
+	return seq_list_start_head(&afx_sockets, *pos);
+}
+
+static void *afx_seq_next(struct seq_file *seq, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &afx_sockets, pos);
+}
+
+static void afx_seq_stop(struct seq_file *seq, void *v)
+	__releases(&afx_table_lock)
+{
+	spin_unlock_bh(&afx_table_lock);
+}
+
+/* Counters are read without the socket lock: a snapshot, not a promise. */
+static int afx_seq_show(struct seq_file *seq, void *v)
+{
+	struct afx_sock *xs;
+	struct afx_ring *tx, *rx;
+	struct xen_so_stats st;
+
+	if (v == &afx_sockets) {
+		seq_puts(seq, "Inode State Local Peer RingSize TxBytes RxBytes TxNotify RxNotify TxQueued RxQueued\n");
+		return 0;
+	}
+	xs = list_entry(v, struct afx_sock, all);
+	tx = &xs->conn.tx;
+	rx = &xs->conn.rx;
+	afx_get_stats(xs, &st);
+	/* sock_i_ino(): unsigned long before 7.1, u64 since */
+	seq_printf(seq, "%llu %s %u:%u %u:%u %u %llu %llu %llu %llu %u %u\n",
+		   (u64)sock_i_ino(&xs->sk), afx_state_name(xs), afx_xs_self(),
+		   xs->port, xs->peer, xs->peer_port, xs->ring_size,
+		   st.bytes_sent, st.bytes_received, st.notifies_sent,
+		   st.notifies_received,
+		   xs->conn_up ? READ_ONCE(tx->idx) - READ_ONCE(tx->peer_idx) : 0,
+		   xs->conn_up ? READ_ONCE(rx->peer_idx) - READ_ONCE(rx->idx) : 0);
+	return 0;
+}
+
+static const struct seq_operations afx_seq_ops = {
+	.start = afx_seq_start,
+	.next = afx_seq_next,
+	.stop = afx_seq_stop,
+	.show = afx_seq_show,
+};
+
+/*
+ * /proc/net/af_xen_stat: what the module holds right now.  Leak tests
+ * read it before and after; everything must come back to where it was
+ * (grants may lag while a peer still maps pages we gave back).
+ */
+static int afx_stat_show(struct seq_file *seq, void *v)
+{
+	unsigned int n = 0;
+	struct afx_sock *xs;
+
+	spin_lock_bh(&afx_table_lock);
+	list_for_each_entry(xs, &afx_sockets, all)
+		n++;
+	spin_unlock_bh(&afx_table_lock);
+	seq_printf(seq, "sockets %u\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\nleaked %d\n",
+		   n, atomic_read(&afx_nr_grants), atomic_read(&afx_nr_mapped),
+		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches(),
+		   atomic_read(&afx_nr_leaked));
+	return 0;
+}
+
+/* ----- Registration ----- */
+
+/* Legitimate traffic's distance from the storm limit; not a leak count. */
+static int afx_events_show(struct seq_file *seq, void *v)
+{
+	seq_printf(seq, "events %ld\nspurious %ld\nstreak_max %d\nstorms %d\nstorm_streak %d\n",
+		   atomic_long_read(&afx_nr_events),
+		   atomic_long_read(&afx_nr_spurious),
+		   atomic_read(&afx_streak_max), atomic_read(&afx_nr_storms),
+		   AFX_STORM_STREAK);
+	return 0;
+}
+
+int afx_proc_init(void)
+{
+	if (proc_create_seq("af_xen", 0444, init_net.proc_net, &afx_seq_ops) &&
+	    proc_create_single("af_xen_stat", 0444, init_net.proc_net,
+			       afx_stat_show) &&
+	    proc_create_single("af_xen_events", 0444, init_net.proc_net,
+			       afx_events_show))
+		return 0;
+	afx_proc_exit();
+	return -ENOMEM;
+}
+
+void afx_proc_exit(void)
+{
+	remove_proc_entry("af_xen_events", init_net.proc_net);
+	remove_proc_entry("af_xen_stat", init_net.proc_net);
+	remove_proc_entry("af_xen", init_net.proc_net);
+}
