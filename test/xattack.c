@@ -32,23 +32,6 @@
 #define CONNECT_TRIES		300	/* 60 s: the victim may start late */
 #define ACCEPT_WAIT_MS		120000
 
-double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-void msleep(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 void note(const char *fmt, ...)
 {
 	va_list ap;
