@@ -369,49 +369,23 @@ static const struct {
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
-#define N_TESTS (sizeof(tests) / sizeof(tests[0]))
+#define N_TABLE (sizeof(tests) / sizeof(tests[0]))
+#define N_TESTS (N_CASES + N_TABLE)
+
+static const char *test_name(unsigned int i)
+{
+	return i < N_CASES ? cases[i].name : tests[i - N_CASES].name;
+}
+
+static void test_run(unsigned int i)
+{
+	if (i < N_CASES)
+		run_case(&cases[i]);
+	else
+		tests[i - N_CASES].fn();
+}
 
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
-	int nfail = 0, list = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--only") && i + 1 < argc)
-			only = argv[++i];
-		else if (!strcmp(argv[i], "--tag") && i + 1 < argc)
-			t_tag = argv[++i];
-		else if (!strcmp(argv[i], "--list"))
-			list = 1;
-		else {
-			fprintf(stderr, "usage: %s [--only SUBSTR] "
-				"[--tag PREFIX] [--list]\n", argv[0]);
-			return 2;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (unsigned i = 0; i < N_CASES + N_TESTS; i++) {
-		const char *name = i < N_CASES ? cases[i].name :
-				   tests[i - N_CASES].name;
-
-		if (only && !strstr(name, only))
-			continue;
-		if (list) {
-			printf("%s\n", name);
-			continue;
-		}
-		t_failed = 0;
-		t_why[0] = 0;
-		if (i < N_CASES)
-			run_case(&cases[i]);
-		else
-			tests[i - N_CASES].fn();
-		if (t_failed) {
-			nfail++;
-			printf("not ok - parse: %s%s # %s\n", t_tag, name, t_why);
-		} else {
-			printf("ok - parse: %s%s\n", t_tag, name);
-		}
-	}
-	return nfail ? 1 : 0;
+	return unit_main(argc, argv, "parse", N_TESTS, test_name, test_run);
 }

@@ -226,21 +226,19 @@ static const struct {
 	  t_lying_headers },
 };
 
+#define N_TESTS (sizeof(tests) / sizeof(tests[0]))
+
+static const char *test_name(unsigned int i)
+{
+	return tests[i].name;
+}
+
+static void test_run(unsigned int i)
+{
+	tests[i].fn();
+}
+
 int main(int argc, char **argv)
 {
-	int nfail = 0;
-
-	for (unsigned int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (argc > 1 && !strcmp(argv[1], "--list")) {
-			printf("%s\n", tests[i].name);
-			continue;
-		}
-		t_failed = 0;
-		tests[i].fn();
-		printf("%sok - rec: %s%s%s\n", t_failed ? "not " : "",
-		       tests[i].name, t_failed ? " # " : "",
-		       t_failed ? t_why : "");
-		nfail += t_failed;
-	}
-	return nfail != 0;
+	return unit_main(argc, argv, "rec", N_TESTS, test_name, test_run);
 }

@@ -1263,42 +1263,19 @@ static const struct {
 	{ "stress", t_stress },
 };
 
+#define N_TESTS (sizeof(tests) / sizeof(tests[0]))
+
+static const char *test_name(unsigned int i)
+{
+	return tests[i].name;
+}
+
+static void test_run(unsigned int i)
+{
+	tests[i].fn();
+}
+
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
-	int nfail = 0, list = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--only") && i + 1 < argc)
-			only = argv[++i];
-		else if (!strcmp(argv[i], "--tag") && i + 1 < argc)
-			t_tag = argv[++i];
-		else if (!strcmp(argv[i], "--list"))
-			list = 1;
-		else {
-			fprintf(stderr, "usage: %s [--only SUBSTR] "
-				"[--tag PREFIX] [--list]\n", argv[0]);
-			return 2;
-		}
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (only && !strstr(tests[i].name, only))
-			continue;
-		if (list) {
-			printf("%s\n", tests[i].name);
-			continue;
-		}
-		t_failed = 0;
-		t_why[0] = 0;
-		tests[i].fn();
-		if (t_failed) {
-			nfail++;
-			printf("not ok - ring: %s%s # %s\n", t_tag,
-			       tests[i].name, t_why);
-		} else {
-			printf("ok - ring: %s%s\n", t_tag, tests[i].name);
-		}
-	}
-	return nfail ? 1 : 0;
+	return unit_main(argc, argv, "ring", N_TESTS, test_name, test_run);
 }
