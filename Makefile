@@ -21,7 +21,7 @@
 TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC := af_xen.c af_xen.h afx_sock.h data.c opt.c live.c proc.c debug.c ring.c ring.h \
+KSRC := af_xen.c af_xen.h afx_sock.h data.c seq.c opt.c live.c proc.c debug.c ring.c ring.h \
 	grant.c reclaim.c xs.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
@@ -76,6 +76,19 @@ kmod-%: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 # Not intermediate files: vmrun takes them from there.
 .PRECIOUS: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 
+# The previous wire protocol, for make check's pairing tests (guest-tests
+# phase compat): the module as it was before socket types entered the
+# connect request, rebuilt from this repository's history for Linux 6.1.
+AFX_PREV_REV ?= 2c43637b8f72ead9b7bb18f3329287298e7128ee
+prev-module: build/prev/files/af_xen-prev.ko
+build/prev/files/af_xen-prev.ko:
+	@rm -rf build/prev && mkdir -p build/prev/src build/prev/files
+	@git -C $(CURDIR) archive $(AFX_PREV_REV) | \
+		tar -x -C build/prev/src || { echo "prev-module: commit" \
+		"$(AFX_PREV_REV) is not in this clone's history" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/prev/src modules
+	cp build/prev/src/af_xen.ko $@
+
 check:
 	@scripts/check
 
@@ -100,7 +113,7 @@ $(CHECKPATCH):
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h ring.c ring.h \
-		data.c opt.c live.c proc.c debug.c grant.c reclaim.c xs.c \
+		data.c seq.c opt.c live.c proc.c debug.c grant.c reclaim.c xs.c \
 		parse.c parse.h include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_xen: the AF_XEN socket family - stream sockets between Xen guests
- * over grant-shared rings (after XenSocket, ACM Middleware 2007).
+ * af_xen: the AF_XEN socket family - stream and seqpacket sockets
+ * between Xen guests over grant-shared rings (after XenSocket, ACM
+ * Middleware 2007).
  *
  * Implementation notes
  *
@@ -35,6 +36,7 @@
  * afx_table_lock; a socket leaves the tables before its last put.
  */
 #include "afx_sock.h"
+#include "parse.h"
 #include <linux/af_xen.h>
 
 #include <linux/module.h>
@@ -71,7 +73,7 @@ static DEFINE_HASHTABLE(afx_bound, 8);
 static u32 afx_next_port = AFX_EPHEMERAL_LOW;
 static DEFINE_MUTEX(afx_reap_lock);
 
-static const struct proto_ops afx_stream_ops;
+static const struct proto_ops afx_stream_ops, afx_seqpacket_ops;
 static void afx_connect_work(struct work_struct *work);
 
 /* Interrupt context: the shared page changed, or the peer wants us. */
@@ -326,7 +328,7 @@ static struct proto afx_proto = {
 };
 
 static struct sock *afx_sk_alloc(struct net *net, struct socket *sock,
-				 int kern)
+				 int kern, unsigned short type)
 {
 	struct sock *sk = sk_alloc(net, afx_family, GFP_KERNEL, &afx_proto,
 				   kern);
@@ -334,7 +336,7 @@ static struct sock *afx_sk_alloc(struct net *net, struct socket *sock,
 	if (!sk)
 		return NULL;
 	sock_init_data(sock, sk);
-	sk->sk_type = SOCK_STREAM;
+	sk->sk_type = type;
 	afx_sock_init(sk);
 	return sk;
 }
@@ -406,11 +408,14 @@ static int afx_create(struct net *net, struct socket *sock, int protocol,
 {
 	if (protocol && protocol != afx_family)
 		return -EPROTONOSUPPORT;
-	if (sock->type != SOCK_STREAM)
+	if (sock->type == SOCK_STREAM)
+		sock->ops = &afx_stream_ops;
+	else if (sock->type == SOCK_SEQPACKET)
+		sock->ops = &afx_seqpacket_ops;
+	else
 		return -ESOCKTNOSUPPORT;
-	sock->ops = &afx_stream_ops;
 	sock->state = SS_UNCONNECTED;
-	if (!afx_sk_alloc(net, sock, kern))
+	if (!afx_sk_alloc(net, sock, kern, sock->type))
 		return -ENOMEM;
 	return 0;
 }
@@ -513,6 +518,12 @@ static void afx_connect_finish(struct afx_sock *xs, int res)
 		sk->sk_state_change(sk);
 		return;
 	}
+	/* Only a listener older than socket types answers EPROTO to ours. */
+	if (res == -EPROTO && sk->sk_type != SOCK_STREAM) {
+		pr_warn_ratelimited("domain %u: its af_xen predates SOCK_SEQPACKET; connect refused\n",
+				    xs->peer);
+		res = -EPROTONOSUPPORT;
+	}
 	afx_conn_teardown(xs, true);
 	sk->sk_state = TCP_CLOSE;
 	if (sk->sk_socket)
@@ -574,6 +585,7 @@ static int afx_connect_start(struct afx_sock *xs,
 	xs->req.sport = xs->peer_port;
 	xs->req.cport = xs->port;
 	xs->req.answered = afx_answered;
+	xs->req.type = sk->sk_type;
 	err = afx_xs_request(&xs->req, &xs->conn);
 	if (err)
 		goto fail;
@@ -710,7 +722,15 @@ static int afx_incoming_check(struct sock *listener,
 {
 	struct afx_sock *xs = afx_sk(listener);
 
+	if (in->type != AFX_REQ_STREAM && in->type != AFX_REQ_SEQPACKET) {
+		pr_warn_ratelimited("domain %u: connect request for unknown socket type %u\n",
+				    in->peer, in->type);
+		return -EPROTONOSUPPORT;
+	}
 	if (listener->sk_state != TCP_LISTEN)
+		return -ECONNREFUSED;
+	/* A stream listener takes no seqpacket connect, and the reverse. */
+	if (listener->sk_type != in->type)
 		return -ECONNREFUSED;
 	if (xs->allow != XEN_DOMID_ANY && xs->allow != in->peer)
 		return -ECONNREFUSED;
@@ -732,7 +752,7 @@ int afx_sock_incoming(const struct afx_xs_incoming *in)
 	err = afx_incoming_check(listener, in);
 	if (err)
 		goto out;
-	sk = afx_sk_alloc(sock_net(listener), NULL, 0);
+	sk = afx_sk_alloc(sock_net(listener), NULL, 0, listener->sk_type);
 	if (!sk) {
 		err = -ENOMEM;
 		goto out;
@@ -827,24 +847,34 @@ void afx_sock_peer_gone(domid_t peer)
 	mutex_unlock(&afx_reap_lock);
 }
 
+/* Everything but the data path is shared by both socket types. */
+#define AFX_COMMON_OPS					\
+	.family = PF_XEN,				\
+	.owner = THIS_MODULE,				\
+	.release = afx_release,				\
+	.bind = afx_bind,				\
+	.connect = afx_connect,				\
+	.socketpair = sock_no_socketpair,		\
+	.accept = afx_accept,				\
+	.getname = afx_getname,				\
+	.poll = afx_poll,				\
+	.ioctl = afx_ioctl,				\
+	.listen = afx_listen,				\
+	.shutdown = afx_shutdown,			\
+	.setsockopt = afx_setsockopt,			\
+	.getsockopt = afx_getsockopt,			\
+	.mmap = sock_no_mmap
+
 static const struct proto_ops afx_stream_ops = {
-	.family = PF_XEN,
-	.owner = THIS_MODULE,
-	.release = afx_release,
-	.bind = afx_bind,
-	.connect = afx_connect,
-	.socketpair = sock_no_socketpair,
-	.accept = afx_accept,
-	.getname = afx_getname,
-	.poll = afx_poll,
-	.ioctl = afx_ioctl,
-	.listen = afx_listen,
-	.shutdown = afx_shutdown,
-	.setsockopt = afx_setsockopt,
-	.getsockopt = afx_getsockopt,
+	AFX_COMMON_OPS,
 	.sendmsg = afx_sendmsg,
 	.recvmsg = afx_recvmsg,
-	.mmap = sock_no_mmap,
+};
+
+static const struct proto_ops afx_seqpacket_ops = {
+	AFX_COMMON_OPS,
+	.sendmsg = afx_seq_sendmsg,
+	.recvmsg = afx_seq_recvmsg,
 };
 
 static struct net_proto_family afx_family_ops = {
@@ -911,5 +941,5 @@ static void __exit afx_exit(void)
 module_init(afx_init);
 module_exit(afx_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("AF_XEN: stream sockets between Xen guests over shared rings");
+MODULE_DESCRIPTION("AF_XEN: stream and seqpacket sockets between Xen guests over shared rings");
 MODULE_ALIAS_NETPROTO(AF_XEN);

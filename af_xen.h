@@ -120,6 +120,7 @@ struct afx_xs_req {
 	u32 sport;
 	u32 cport;
 	u64 nonce;
+	u32 type;		/* AFX_REQ_STREAM or AFX_REQ_SEQPACKET */
 	int result;		/* 1 while unanswered, else 0 or -errno */
 	bool active;		/* request node written, watch registered */
 	void (*answered)(struct afx_xs_req *req);
@@ -137,6 +138,7 @@ struct afx_xs_incoming {
 	grant_ref_t gref;
 	evtchn_port_t port;
 	unsigned int order;
+	u32 type;		/* socket type asked for, not yet checked */
 };
 
 int afx_xs_init(void);

@@ -2,7 +2,8 @@
 /*
  * The socket layer's own internals, shared by its files: af_xen.c (the
  * family, addresses, connect, listen, accept; its locking comment covers
- * all of them), data.c (send, receive, poll, shutdown), opt.c (options,
+ * all of them), data.c (send, receive, poll, shutdown), seq.c (the same
+ * for SOCK_SEQPACKET records), opt.c (options,
  * ioctls), live.c (peer liveness), proc.c (/proc/net) and debug.c (the
  * test-only hostile peer).
  */
@@ -34,6 +35,7 @@ struct afx_sock {
 	struct delayed_work connect_work;
 	struct delayed_work live_work;	/* holds a socket reference */
 	u64 live_ntf;		/* conn.ntf_rx at the last liveness probe */
+	u32 seq_last;		/* SOCK_SEQPACKET: last record sent or tried */
 	struct xen_so_stats stats;
 	int debug_connect;	/* AFX_DEBUG: corruption for next connect */
 };
@@ -55,11 +57,21 @@ int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume);
 int afx_tx_ready(struct afx_sock *xs, bool consume);
 
 /* data.c */
+size_t afx_copy_from_iter(void *ctx, void *ring, size_t len);
+size_t afx_copy_to_iter(void *ctx, void *ring, size_t len);
+int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo);
+void afx_rx_rearm(struct afx_sock *xs);
 int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
 int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		int flags);
 __poll_t afx_poll(struct file *file, struct socket *sock, poll_table *wait);
 int afx_shutdown(struct socket *sock, int how);
+
+/* seq.c: SOCK_SEQPACKET */
+int afx_seq_sendmsg(struct socket *sock, struct msghdr *msg, size_t len);
+int afx_seq_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		    int flags);
+u32 afx_seq_poll_need(const struct afx_sock *xs);
 
 /* opt.c */
 int afx_opt_int(sockptr_t optval, unsigned int optlen, int *val);

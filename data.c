@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_xen: the data path of a connected socket: send, receive, poll and
- * shutdown, over the rings of ring.c.
+ * af_xen: the data path of a connected stream socket: send, receive,
+ * poll and shutdown, over the rings of ring.c.  seq.c has the record
+ * versions of send, receive and readiness for SOCK_SEQPACKET.
  *
  * Locking: every entry point takes the socket lock and holds it except
  * while it sleeps (afx_sleep); the rings are used only under it.  The
@@ -16,19 +17,18 @@
 #include <linux/sched/signal.h>
 #include <net/sock.h>
 
-static size_t afx_copy_from_iter(void *ctx, void *ring, size_t len)
+size_t afx_copy_from_iter(void *ctx, void *ring, size_t len)
 {
 	return copy_from_iter(ring, len, ctx);
 }
 
-static size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
+size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
 {
 	return copy_to_iter(ring, len, ctx);
 }
 
 /* Sleep until woken or @timeo runs out; the caller re-checks. */
-static int afx_sleep(struct sock *sk, struct wait_queue_entry *wait,
-		     long *timeo)
+int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo)
 {
 	if (!*timeo)
 		return -EAGAIN;
@@ -111,6 +111,29 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	return err;
 }
 
+/*
+ * epoll in edge-triggered mode looks at the socket only after a wake-up,
+ * so a reader that empties the ring without going on to EAGAIN (which
+ * asks for the next event itself) would not be woken by the next data
+ * at all: while anybody else waits on this socket, ask the peer for it.
+ * The caller has taken its own wait entry off the queue.
+ */
+void afx_rx_rearm(struct afx_sock *xs)
+{
+	struct sock *sk = &xs->sk;
+	struct afx_conn *c = &xs->conn;
+	bool waited;
+
+	if (!xs->conn_up || xs->broken || sk->sk_state != TCP_ESTABLISHED)
+		return;
+	rcu_read_lock();
+	waited = skwq_has_sleeper(rcu_dereference(sk->sk_wq));
+	rcu_read_unlock();
+	if (waited && afx_ring_rx_avail(&c->rx) == 0 &&
+	    !afx_ring_peer_eof(&c->rx))
+		afx_conn_rx_wait(c);
+}
+
 static long afx_recv_chunk(struct afx_sock *xs, struct msghdr *msg,
 			   size_t len, bool peek)
 {
@@ -171,26 +194,36 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			break;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
+	if (copied && !peek)
+		afx_rx_rearm(xs);
 	afx_keep_err(xs, copied, err);
 out:
 	release_sock(sk);
 	return copied ? copied : err;
 }
 
+/*
+ * Readable at the low-water mark; a seqpacket socket at one byte, as the
+ * peer publishes whole records only (a header that lies shows up as
+ * EPROTO from the recv this wakes).  Writable with @need bytes free: one
+ * for a stream, a whole record for seqpacket (seq.c).
+ */
 static __poll_t afx_poll_conn(struct afx_sock *xs)
 {
 	struct sock *sk = &xs->sk;
 	struct afx_conn *c = &xs->conn;
+	bool seq = sk->sk_type == SOCK_SEQPACKET;
+	int lowat = seq ? 1 : READ_ONCE(sk->sk_rcvlowat);
+	int need = seq ? afx_seq_poll_need(xs) : 1;
 	__poll_t mask = 0;
 	bool eof, rd_hup, wr_hup;
-	int n, lowat;
+	int n;
 
 	/*
 	 * Below the low-water mark, readable is not yet true: ask for an
 	 * event on the next data, not only on an empty ring, or a poller
 	 * waiting for SO_RCVLOWAT bytes would sleep until the peer closes.
 	 */
-	lowat = READ_ONCE(sk->sk_rcvlowat);
 	n = afx_rx_ready(xs, &eof, false);
 	if (n >= 0 && n < lowat && !eof && sk->sk_state == TCP_ESTABLISHED)
 		n = afx_conn_rx_wait(c);
@@ -202,10 +235,11 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 	if (rd_hup)
 		mask |= EPOLLRDHUP;
 
+	/* Errors make it writable too: the writer must learn them. */
 	n = afx_tx_ready(xs, false);
-	if (n == 0)
+	if (n >= 0 && n < need)
 		n = afx_conn_tx_wait(c);
-	if (n != 0)	/* space, or an error the writer must learn */
+	if (n < 0 || n >= need)
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	wr_hup = (sk->sk_shutdown & SEND_SHUTDOWN) ||
 		 afx_ring_peer_closed(&c->tx);

@@ -52,6 +52,24 @@ static void afx_debug_storm(struct afx_sock *xs)
 	}
 }
 
+/*
+ * Publish a record header that lies: it claims more than was published,
+ * more than the largest record, or prod covers only half of it.
+ */
+static void afx_debug_record(struct afx_ring *tx, int what)
+{
+	u32 hdr = what == XEN_DEBUG_REC_BEYOND_MAX ? tx->size : 100;
+	u32 off = tx->idx & (tx->size - 1);
+	u32 pub = what == XEN_DEBUG_REC_PARTIAL ? 2 : AFX_REC_HDR + 10;
+	u8 *h = (u8 *)&hdr;
+	u32 i;
+
+	for (i = 0; i < AFX_REC_HDR; i++)
+		tx->data[(off + i) & (tx->size - 1)] = h[i];
+	virt_wmb();	/* the lie before the prod that covers it */
+	WRITE_ONCE(tx->sh->prod, tx->idx + pub);
+}
+
 static void afx_debug_ring(struct afx_sock *xs, int what)
 {
 	struct afx_ring *tx = &xs->conn.tx, *rx = &xs->conn.rx;
@@ -82,6 +100,11 @@ static void afx_debug_ring(struct afx_sock *xs, int what)
 	case XEN_DEBUG_VANISH:
 		afx_conn_vanish(&xs->conn);
 		return;
+	case XEN_DEBUG_REC_BEYOND_FILL:
+	case XEN_DEBUG_REC_BEYOND_MAX:
+	case XEN_DEBUG_REC_PARTIAL:
+		afx_debug_record(tx, what);
+		break;
 	}
 	afx_notify(xs);
 }
@@ -98,8 +121,8 @@ int afx_debug_corrupt(struct sock *sk, sockptr_t optval, unsigned int optlen)
 	if (what >= XEN_DEBUG_CONNECT_ORDER &&
 	    what <= XEN_DEBUG_CONNECT_CTRL_GREF)
 		xs->debug_connect = what;
-	else if ((what < XEN_DEBUG_PROD_BEYOND ||
-		  what > XEN_DEBUG_EVENT_STORM) && what != XEN_DEBUG_VANISH)
+	else if (what < XEN_DEBUG_PROD_BEYOND ||
+		 what > XEN_DEBUG_REC_PARTIAL)
 		err = -EINVAL;
 	else if (!xs->conn_up || sk->sk_state != TCP_ESTABLISHED)
 		err = -ENOTCONN;

@@ -29,6 +29,20 @@ void afx_live_start(struct afx_sock *xs)
 		sock_put(&xs->sk);
 }
 
+/*
+ * A peer that closed gracefully (EOF on what it sends, CLOSED on what it
+ * reads) has let go of its port as it should: our reader may still have
+ * data to take, which a reset would throw away.  Nothing left to probe.
+ */
+static bool afx_live_peer_done(struct afx_sock *xs)
+{
+	struct afx_conn *c = &xs->conn;
+
+	if (afx_ring_rx_avail(&c->rx) < 0 || afx_ring_tx_space(&c->tx) < 0)
+		return false;	/* the data path reports the violation */
+	return afx_ring_peer_eof(&c->rx) && afx_ring_peer_closed(&c->tx);
+}
+
 void afx_live_work(struct work_struct *work)
 {
 	struct afx_sock *xs = container_of(to_delayed_work(work),
@@ -38,7 +52,8 @@ void afx_live_work(struct work_struct *work)
 	u64 ntf;
 
 	lock_sock(sk);
-	if (xs->conn_up && !xs->broken && sk->sk_state == TCP_ESTABLISHED) {
+	if (xs->conn_up && !xs->broken && sk->sk_state == TCP_ESTABLISHED &&
+	    !afx_live_peer_done(xs)) {
 		ntf = READ_ONCE(xs->conn.ntf_rx);
 		if (ntf == xs->live_ntf && afx_conn_peer_gone(&xs->conn))
 			afx_conn_fail(xs, ECONNRESET,

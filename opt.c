@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * af_xen: socket options (XEN_SO_RING_SIZE, XEN_SO_STATS, the test-only
- * XEN_SO_DEBUG_CORRUPT) and the SIOCINQ/SIOCOUTQ ioctls.
+ * af_xen: socket options (XEN_SO_RING_SIZE, XEN_SO_STATS,
+ * XEN_SO_RECORD_MAX, the test-only XEN_SO_DEBUG_CORRUPT) and the
+ * SIOCINQ/SIOCOUTQ ioctls.
  *
  * Locking: each takes the socket lock around what it reads or sets.
  */
@@ -97,7 +98,7 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 {
 	struct afx_sock *xs = afx_sk(sock->sk);
 	struct xen_so_stats st;
-	int len, size;
+	int len, size, rec_max;
 	void *val;
 
 	if (level != afx_family)
@@ -106,6 +107,7 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 		return -EFAULT;
 	lock_sock(&xs->sk);
 	size = xs->ring_size;
+	rec_max = size - AFX_REC_HDR;
 	afx_get_stats(xs, &st);
 	release_sock(&xs->sk);
 	switch (optname) {
@@ -116,6 +118,12 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 	case XEN_SO_STATS:
 		val = &st;
 		len = len < sizeof(st) ? -EINVAL : sizeof(st);
+		break;
+	case XEN_SO_RECORD_MAX:
+		if (xs->sk.sk_type != SOCK_SEQPACKET)
+			return -ENOPROTOOPT;
+		val = &rec_max;
+		len = len < sizeof(rec_max) ? -EINVAL : sizeof(rec_max);
 		break;
 	default:
 		return -ENOPROTOOPT;

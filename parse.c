@@ -70,7 +70,24 @@ static bool afx_hex(struct afx_cur *c, __u64 *v)
 	return afx_canonical(c, start);
 }
 
-/* "<gref> <port> <order> <nonce>": decimal, decimal, decimal, hex */
+/*
+ * The request's tail after "<order> ": "<nonce>" (a stream), or
+ * "<type> <nonce>" with a type other than the stream's, which is always
+ * written in the short form so that each request has one text.
+ */
+static bool afx_req_tail(struct afx_cur *c, struct afx_req_fields *f)
+{
+	struct afx_cur at = *c;
+
+	f->type = AFX_REQ_STREAM;
+	if (afx_hex(c, &f->nonce) && c->p == c->end)
+		return true;
+	*c = at;
+	return afx_dec(c, &f->type) && f->type != AFX_REQ_STREAM &&
+	       afx_lit(c, " ") && afx_hex(c, &f->nonce) && c->p == c->end;
+}
+
+/* "<gref> <port> <order> [<type> ]<nonce>": decimal but the hex nonce */
 int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out)
 {
 	struct afx_cur c = { buf, buf + len };
@@ -79,7 +96,7 @@ int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out)
 	if (!afx_dec(&c, &f.gref) || !afx_lit(&c, " ") ||
 	    !afx_dec(&c, &f.port) || !afx_lit(&c, " ") ||
 	    !afx_dec(&c, &f.order) || !afx_lit(&c, " ") ||
-	    !afx_hex(&c, &f.nonce) || c.p != c.end)
+	    !afx_req_tail(&c, &f))
 		return -EPROTO;
 	*out = f;
 	return 0;

@@ -29,11 +29,21 @@
 /* Xen's DOMID_FIRST_RESERVED: every real domain id is below it. */
 #define AFX_DOMID_LIMIT		0x7ff0
 
-/* Request: C's data/af_xen/c/<S>-<sport>-<cport>, "%u %u %u %llx". */
+/*
+ * Request: C's data/af_xen/c/<S>-<sport>-<cport>, "%u %u %u %llx" for a
+ * stream, "%u %u %u %u %llx" with the socket type before the nonce for
+ * anything else.  A stream request has four fields, as before there were
+ * types, so that older modules keep accepting it; they refuse five with
+ * EPROTO, addressed by the nonce, which stays the last field.
+ */
+#define AFX_REQ_STREAM		1	/* Linux's SOCK_STREAM */
+#define AFX_REQ_SEQPACKET	5	/* Linux's SOCK_SEQPACKET */
+
 struct afx_req_fields {
 	__u32 gref;		/* control page grant */
 	__u32 port;		/* unbound event-channel port for S */
 	__u32 order;		/* not range-checked here: the caller does */
+	__u32 type;		/* if absent: AFX_REQ_STREAM; the caller checks */
 	__u64 nonce;
 };
 

@@ -7,6 +7,8 @@
  * cannot send XS_SET_PERMS).  The path proves who wrote a node:
  *
  *   C: data/af_xen/c/<S>-<sport>-<cport> = "<gref> <evtchn> <order> <nonce>"
+ *      or, for a socket type other than SOCK_STREAM,
+ *      "<gref> <evtchn> <order> <type> <nonce>"
  *   S: data/af_xen/a/<C>-<cport>-<sport> = "<nonce> <errno>"
  *   both: data/af_xen/module               (present while loaded)
  *
@@ -29,12 +31,15 @@
 #include "parse.h"
 #include <linux/af_xen.h>
 
+#include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/random.h>
 #include <linux/ratelimit.h>
 #include <xen/xen.h>
 
 static_assert(AFX_DOMID_LIMIT == DOMID_FIRST_RESERVED);
+static_assert(AFX_REQ_STREAM == SOCK_STREAM);
+static_assert(AFX_REQ_SEQPACKET == SOCK_SEQPACKET);
 
 struct afx_peer {
 	struct list_head node;
@@ -102,6 +107,7 @@ static int afx_request_fields(const char *val, unsigned int len,
 	in->gref = f.gref;
 	in->port = f.port;
 	in->order = f.order;
+	in->type = f.type;
 	in->nonce = f.nonce;
 	return 0;
 }
@@ -234,8 +240,15 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 	err = register_xenbus_watch(&req->watch);
 	if (err)
 		return err;
-	err = xenbus_printf(XBT_NIL, req->req_path, "", "%u %u %u %llx",
-			    c->ctrl_gref, c->port, c->order, req->nonce);
+	/* Streams in the old four fields: older listeners still take them. */
+	if (req->type == AFX_REQ_STREAM)
+		err = xenbus_printf(XBT_NIL, req->req_path, "", "%u %u %u %llx",
+				    c->ctrl_gref, c->port, c->order,
+				    req->nonce);
+	else
+		err = xenbus_printf(XBT_NIL, req->req_path, "",
+				    "%u %u %u %u %llx", c->ctrl_gref, c->port,
+				    c->order, req->type, req->nonce);
 	if (err) {
 		unregister_xenbus_watch(&req->watch);
 		return err;

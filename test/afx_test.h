@@ -72,6 +72,35 @@ void afx_s_rdhup_unread(const struct ctx *c);
 void afx_c_rdhup_unread(const struct ctx *c);
 void afx_s_pollout_drain(const struct ctx *c);
 void afx_c_pollout_drain(const struct ctx *c);
+void afx_s_et_no_eagain(const struct ctx *c);
+void afx_c_et_no_eagain(const struct ctx *c);
+void afx_s_late_reader(const struct ctx *c);
+void afx_c_late_reader(const struct ctx *c);
+
+/* SOCK_SEQPACKET (afx_test_seq.c). */
+void afx_s_seq_bidir(const struct ctx *c);
+void afx_c_seq_bidir(const struct ctx *c);
+void afx_t_seq_bidir_lo(const struct ctx *c);
+void afx_s_seq_trunc(const struct ctx *c);
+void afx_c_seq_trunc(const struct ctx *c);
+void afx_s_seq_peek(const struct ctx *c);
+void afx_c_seq_peek(const struct ctx *c);
+void afx_s_seq_zero(const struct ctx *c);
+void afx_c_seq_zero(const struct ctx *c);
+void afx_t_seq_sizes(const struct ctx *c);
+void afx_t_seq_nonblock(const struct ctx *c);
+void afx_s_seq_poll(const struct ctx *c);
+void afx_c_seq_poll(const struct ctx *c);
+void afx_s_seq_shutdown(const struct ctx *c);
+void afx_c_seq_shutdown(const struct ctx *c);
+void afx_s_seq_mismatch(const struct ctx *c);
+void afx_c_seq_mismatch(const struct ctx *c);
+void afx_s_seq_max(const struct ctx *c);
+void afx_c_seq_max(const struct ctx *c);
+void afx_s_seq_hostile(const struct ctx *c);
+void afx_c_seq_hostile(const struct ctx *c);
+void afx_s_seq_compat(const struct ctx *c);
+void afx_c_seq_compat(const struct ctx *c);
 extern const int afx_ncases;
 
 /* ---- globals set by main() ---- */
@@ -102,6 +131,9 @@ void ctl_expect_2num(const char *key, unsigned long long *a,
 /* ---- socket helpers (afx_test_util.c) ---- */
 struct sockaddr_xen afx_addr(unsigned int domid, unsigned int port);
 int afx_socket(int flags);
+int afx_socket_t(int type, int flags);
+int afx_listen_t(int type, unsigned int domid, unsigned int port, int backlog);
+int afx_connect_t(int type, unsigned int domid, unsigned int port, int ring);
 int afx_bind_raw(int fd, unsigned int domid, unsigned int port);
 void afx_bind(int fd, unsigned int domid, unsigned int port);
 int afx_listen(unsigned int domid, unsigned int port, int backlog);

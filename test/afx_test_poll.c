@@ -2,7 +2,9 @@
 /*
  * afx_test: readiness that depends on more than "is the ring empty":
  * SO_RCVLOWAT for poll and epoll (level- and edge-triggered), POLLRDHUP
- * with unread data, POLLOUT once a full ring drains.
+ * with unread data, POLLOUT once a full ring drains, edge-triggered epoll
+ * for a reader that never sees EAGAIN, and a reader that comes late to a
+ * closed connection.
  *
  * The writer (client) sends in two steps a second apart and keeps the
  * connection open until the reader says DONE, so a poller that is not
@@ -181,4 +183,83 @@ void afx_c_pollout_drain(const struct ctx *c)
 	}
 	ctl_expectln("DONE");
 	close(fd);
+}
+
+/*
+ * Edge-triggered epoll with a reader that takes exactly what it expects
+ * and never goes on to EAGAIN: the next data must still bring an edge.
+ */
+void afx_s_et_no_eagain(const struct ctx *c)
+{
+	int lfd = afx_listen(XEN_DOMID_ANY, c->port, 4), fd, ep;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned char buf[300];
+
+	ctl_writeln("LISTENING");
+	fd = afx_accept(lfd, NULL);
+	ep = epoll_create1(0);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+		fail("epoll set-up: %s", errname(errno));
+	for (int round = 0; round < 3; round++) {
+		step("round %d: EPOLLET edge for 300 bytes, read without EAGAIN",
+		     round);
+		ctl_writeln("SEND");
+		if (epoll_wait(ep, &ev, 1, 5000) != 1 || !(ev.events & EPOLLIN))
+			fail("round %d: no edge within 5 s for new data (the reader emptied the ring last time, but never saw EAGAIN)",
+			     round);
+		recv_all(fd, buf, sizeof(buf), "the 300 bytes");
+	}
+	ctl_writeln("DONE");
+	close(ep);
+	close(fd);
+	close(lfd);
+}
+
+void afx_c_et_no_eagain(const struct ctx *c)
+{
+	static unsigned char buf[300];
+	int fd;
+
+	ctl_expectln("LISTENING");
+	fd = afx_connect(g_peer_domid, c->port);
+	for (int round = 0; round < 3; round++) {
+		ctl_expectln("SEND");
+		msleep(300);	/* the reader is in epoll_wait by now */
+		send_all(fd, buf, sizeof(buf), "300 bytes");
+	}
+	ctl_expectln("DONE");
+	close(fd);
+}
+
+/*
+ * The peer writes and closes at once; this side reads 2.5 s later, after
+ * the liveness probe has found the peer's event channel gone more than
+ * once: every byte, then EOF, not a reset.
+ */
+void afx_s_late_reader(const struct ctx *c)
+{
+	int lfd = afx_listen(XEN_DOMID_ANY, c->port, 4), fd;
+	uint64_t h = HASH_INIT;
+
+	ctl_writeln("LISTENING");
+	fd = afx_accept(lfd, NULL);
+	ctl_expectln("CLOSED");
+	msleep(2500);
+	step("reading 64 KiB 2.5 s after the peer closed");
+	recv_stream(fd, 0x1a7e, 65536, &h);
+	expect_eof(fd, "after the late read");
+	close(fd);
+	close(lfd);
+}
+
+void afx_c_late_reader(const struct ctx *c)
+{
+	uint64_t h = HASH_INIT;
+	int fd;
+
+	ctl_expectln("LISTENING");
+	fd = afx_connect(g_peer_domid, c->port);
+	send_stream(fd, 0x1a7e, 65536, &h);
+	close(fd);
+	ctl_writeln("CLOSED");
 }

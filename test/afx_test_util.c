@@ -45,17 +45,27 @@ struct sockaddr_xen afx_addr(unsigned int domid, unsigned int port)
 	return sa;
 }
 
-int afx_socket(int flags)
+static const char *typestr(int type)
+{
+	return type == SOCK_SEQPACKET ? "SOCK_SEQPACKET" : "SOCK_STREAM";
+}
+
+int afx_socket_t(int type, int flags)
 {
 	int fd;
 
-	step("socket(%d, SOCK_STREAM)", g_family);
-	fd = socket(g_family, SOCK_STREAM | flags, 0);
+	step("socket(%d, %s)", g_family, typestr(type));
+	fd = socket(g_family, type | flags, 0);
 	if (fd < 0)
-		fail("socket(family %d, SOCK_STREAM): %s%s", g_family,
+		fail("socket(family %d, %s): %s%s", g_family, typestr(type),
 		     errname(errno),
 		     errno == EAFNOSUPPORT ? " -- af_xen module not loaded?" : "");
 	return fd;
+}
+
+int afx_socket(int flags)
+{
+	return afx_socket_t(SOCK_STREAM, flags);
 }
 
 int afx_bind_raw(int fd, unsigned int domid, unsigned int port)
@@ -73,9 +83,9 @@ void afx_bind(int fd, unsigned int domid, unsigned int port)
 		     errname(errno));
 }
 
-int afx_listen(unsigned int domid, unsigned int port, int backlog)
+int afx_listen_t(int type, unsigned int domid, unsigned int port, int backlog)
 {
-	int fd = afx_socket(0);
+	int fd = afx_socket_t(type, 0);
 
 	afx_bind(fd, domid, port);
 	step("listen(port %u, backlog %d)", port, backlog);
@@ -96,9 +106,14 @@ int afx_try_connect(int fd, unsigned int domid, unsigned int port)
 	return errno;
 }
 
-int afx_connect_ring(unsigned int domid, unsigned int port, int ring)
+int afx_listen(unsigned int domid, unsigned int port, int backlog)
 {
-	int fd = afx_socket(0), err;
+	return afx_listen_t(SOCK_STREAM, domid, port, backlog);
+}
+
+int afx_connect_t(int type, unsigned int domid, unsigned int port, int ring)
+{
+	int fd = afx_socket_t(type, 0), err;
 	double t0 = now_s();
 
 	if (ring)
@@ -108,6 +123,11 @@ int afx_connect_ring(unsigned int domid, unsigned int port, int ring)
 		fail("connect(domid %s, port %u): %s after %.2f s", domstr(domid),
 		     port, errname(err), now_s() - t0);
 	return fd;
+}
+
+int afx_connect_ring(unsigned int domid, unsigned int port, int ring)
+{
+	return afx_connect_t(SOCK_STREAM, domid, port, ring);
 }
 
 int afx_connect(unsigned int domid, unsigned int port)

@@ -53,6 +53,16 @@ static int untouched(const void *p, size_t n)
 	return 1;
 }
 
+/* xs.c's formats: a stream request in four fields, others in five. */
+static int print_req(char *b, size_t n, const struct afx_req_fields *f)
+{
+	if (f->type != AFX_REQ_STREAM)
+		return snprintf(b, n, "%u %u %u %u %llx", f->gref, f->port,
+				f->order, f->type, (unsigned long long)f->nonce);
+	return snprintf(b, n, "%u %u %u %llx", f->gref, f->port, f->order,
+			(unsigned long long)f->nonce);
+}
+
 static void fuzz_text(const u8 *data, size_t size)
 {
 	const char *in = (const char *)data;
@@ -68,9 +78,8 @@ static void fuzz_text(const u8 *data, size_t size)
 	if (rc)
 		ASSERT(untouched(&r, sizeof(r)), "request: output on refusal");
 	else
-		same_text("request", b, snprintf(b, sizeof(b), "%u %u %u %llx",
-			  r.gref, r.port, r.order,
-			  (unsigned long long)r.nonce), data, size);
+		same_text("request", b, print_req(b, sizeof(b), &r), data,
+			  size);
 
 	memset(&a, 0xa5, sizeof(a));
 	rc = afx_parse_answer(in, size, &a);
@@ -143,13 +152,13 @@ static void fuzz_fields(const u8 *data, size_t size)
 	char b[160];
 
 	r.gref = in_num(&in), r.port = in_num(&in), r.order = in_num(&in);
-	r.nonce = in_num(&in);
-	snprintf(b, sizeof(b), "%u %u %u %llx", r.gref, r.port, r.order,
-		 (unsigned long long)r.nonce);
+	r.nonce = in_num(&in), r.type = in_num(&in);
+	print_req(b, sizeof(b), &r);
 	ASSERT(!afx_parse_request(b, strlen(b), &r2), "request: refused \"%s\"",
 	       b);
 	ASSERT(r2.gref == r.gref && r2.port == r.port && r2.order == r.order &&
-	       r2.nonce == r.nonce, "request: \"%s\" gave other fields", b);
+	       r2.nonce == r.nonce && r2.type == r.type,
+	       "request: \"%s\" gave other fields", b);
 
 	a.nonce = in_num(&in), a.err = in_num(&in);
 	snprintf(b, sizeof(b), "%llx %u", (unsigned long long)a.nonce, a.err);
@@ -188,6 +197,7 @@ static const struct {
 	SEED("seed_request_max",
 	     "4294967295 4294967295 4294967295 ffffffffffffffff"),
 	SEED("seed_request_over", "4294967296 11 0 1a"),
+	SEED("seed_request_seqpacket", "587 11 0 5 1a2b3c4d5e6f7081"),
 	SEED("seed_answer", "1a2b3c4d5e6f7081 0"),
 	SEED("seed_answer_errno", "ffffffffffffffff 4095"),
 	SEED("seed_answer_nul", "1a 0\0junk"),

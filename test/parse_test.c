@@ -28,6 +28,9 @@
 
 static int print_req(char *b, size_t n, const struct afx_req_fields *f)
 {
+	if (f->type != AFX_REQ_STREAM)
+		return snprintf(b, n, "%u %u %u %u %llx", f->gref, f->port,
+				f->order, f->type, (unsigned long long)f->nonce);
 	return snprintf(b, n, "%u %u %u %llx", f->gref, f->port, f->order,
 			(unsigned long long)f->nonce);
 }
@@ -53,8 +56,8 @@ struct pcase {
 	const char *in;
 	size_t len;
 	int ok;
-	u64 v[4];	/* REQ: gref port order nonce; ANS: nonce err;
-			 * PATH: peer self sport cport */
+	u64 v[5];	/* REQ: gref port order nonce type (0: stream);
+			 * ANS: nonce err; PATH: peer self sport cport */
 };
 
 /* A literal and its length, NULs inside included. */
@@ -63,6 +66,7 @@ struct pcase {
 #define NO		0, { 0 }
 #define P		"/local/domain/"
 #define M		"/data/af_xen/c/"
+#define TYPE0		(1ull << 32)	/* a request row's type 0 */
 
 static const struct pcase cases[] = {
 	/* request: "<gref> <port> <order> <nonce>" */
@@ -109,6 +113,23 @@ static const struct pcase cases[] = {
 	{ "request: NUL then junk refused", REQ, S("587 11 0 1a\0junk"), NO },
 	{ "request: empty refused", REQ, S(""), NO },
 	{ "request: one space refused", REQ, S(" "), NO },
+	{ "request: seqpacket type before the nonce", REQ,
+	  S("587 11 0 5 1a2b3c"), OK(587, 11, 0, 0x1a2b3c, 5) },
+	{ "request: unknown type left to the caller", REQ, S("587 11 0 7 1a"),
+	  OK(587, 11, 0, 0x1a, 7) },
+	{ "request: max type", REQ, S("587 11 0 4294967295 1a"),
+	  OK(587, 11, 0, 0x1a, 4294967295u) },
+	{ "request: stream type written out refused", REQ,
+	  S("587 11 0 1 1a"), NO },
+	{ "request: type 0 accepted for the caller to refuse", REQ,
+	  S("587 11 0 0 1a"), OK(587, 11, 0, 0x1a, TYPE0) },
+	{ "request: leading zero in type refused", REQ, S("587 11 0 05 1a"),
+	  NO },
+	{ "request: type 2^32 refused", REQ, S("587 11 0 4294967296 1a"), NO },
+	{ "request: hex type refused", REQ, S("587 11 0 a 1a"), NO },
+	{ "request: six fields refused", REQ, S("587 11 0 5 5 1a"), NO },
+	{ "request: type without nonce refused", REQ, S("587 11 0 5 "), NO },
+	{ "request: NUL after type refused", REQ, S("587 11 0 5\0 1a"), NO },
 	{ "request: ends at len, bytes past it unread", REQ,
 	  "587 11 0 1a2b", 11, OK(587, 11, 0, 0x1a) },
 	{ "request: len cutting a field refused", REQ, "587 11 0 1a", 8, NO },
@@ -189,7 +210,7 @@ static const struct pcase cases[] = {
 };
 
 /* Parse c->in with its parser; *out and the canonical form of it. */
-static int parse_case(const struct pcase *c, u64 v[4], char *canon,
+static int parse_case(const struct pcase *c, u64 v[5], char *canon,
 		      size_t n, unsigned char *out, size_t outsz)
 {
 	struct afx_req_fields r;
@@ -204,18 +225,20 @@ static int parse_case(const struct pcase *c, u64 v[4], char *canon,
 	case REQ:
 		rc = afx_parse_request(c->in, c->len, &r);
 		v[0] = r.gref, v[1] = r.port, v[2] = r.order, v[3] = r.nonce;
+		v[4] = r.type;
 		print_req(canon, n, &r);
 		memcpy(out, &r, sizeof(r) < outsz ? sizeof(r) : outsz);
 		break;
 	case ANS:
 		rc = afx_parse_answer(c->in, c->len, &a);
-		v[0] = a.nonce, v[1] = a.err, v[2] = v[3] = 0;
+		v[0] = a.nonce, v[1] = a.err, v[2] = v[3] = v[4] = 0;
 		print_ans(canon, n, &a);
 		memcpy(out, &a, sizeof(a) < outsz ? sizeof(a) : outsz);
 		break;
 	case PATH:
 		rc = afx_parse_req_path(c->in, c->len, &p);
 		v[0] = p.peer, v[1] = p.self, v[2] = p.sport, v[3] = p.cport;
+		v[4] = 0;
 		print_path(canon, n, &p);
 		memcpy(out, &p, sizeof(p) < outsz ? sizeof(p) : outsz);
 		break;
@@ -227,7 +250,7 @@ static void run_case(const struct pcase *c)
 {
 	unsigned char out[64], fill[64];
 	char canon[128];
-	u64 v[4];
+	u64 v[5], want;
 	int rc;
 
 	rc = parse_case(c, v, canon, sizeof(canon), out, sizeof(out));
@@ -242,9 +265,14 @@ static void run_case(const struct pcase *c)
 		return;
 	}
 	CHECK(rc == 0, "refused (%d)", rc);
-	for (int i = 0; i < 4; i++)
-		CHECK(v[i] == c->v[i], "field %d: got %" PRIu64 ", want %"
-		      PRIu64, i, v[i], c->v[i]);
+	for (int i = 0; i < 5; i++) {
+		want = c->v[i];
+		/* A request row without a type is a stream request. */
+		if (i == 4 && c->kind == REQ)
+			want = !want ? AFX_REQ_STREAM : want == TYPE0 ? 0 : want;
+		CHECK(v[i] == want, "field %d: got %" PRIu64 ", want %"
+		      PRIu64, i, v[i], want);
+	}
 	CHECK(strlen(canon) == c->len && !memcmp(canon, c->in, c->len),
 	      "accepted text is not canonical: \"%s\"", canon);
 }
@@ -282,10 +310,12 @@ static void t_canon_request(void)
 
 	for (int i = 0; i < ROUNDS; i++) {
 		f.gref = rnd(), f.port = rnd(), f.order = rnd(), f.nonce = rnd();
+		f.type = i % 2 ? AFX_REQ_STREAM : rnd();
 		print_req(b, sizeof(b), &f);
 		CHECK(!afx_parse_request(b, strlen(b), &g), "refused \"%s\"", b);
 		CHECK(g.gref == f.gref && g.port == f.port &&
-		      g.order == f.order && g.nonce == f.nonce,
+		      g.order == f.order && g.nonce == f.nonce &&
+		      g.type == f.type,
 		      "\"%s\" parsed to other fields", b);
 	}
 }

@@ -6,7 +6,8 @@
  *   reliab dying-server TRIALS   server guest; the client guest runs
  *   reliab dying-client DOMID    and is destroyed by Domain-0 each trial
  *   reliab serve                 echo server for leak and load tests
- *   reliab leak CYCLES DOMID     connect/transfer/close cycles; every
+ *   reliab leak CYCLES DOMID [seqpacket]
+ *                                connect/transfer/close cycles; every
  *                                resource back to where it was
  *   reliab load CONNS DOMID      CONNS concurrent checked echo streams
  *   reliab backlog DOMID         connects beyond a backlog
@@ -47,6 +48,7 @@
 #define BACKLOG_PORT	8102
 #define LOCAL_PORT	8103
 #define KILL_PORT	8104
+#define SEQ_ECHO_PORT	8105	/* reliab serve: SOCK_SEQPACKET echo */
 
 static int failures;
 
@@ -83,10 +85,10 @@ static struct sockaddr_xen xaddr(int domid, int port)
 	return sa;
 }
 
-static int xlisten(int port, int backlog)
+static int xlisten_type(int port, int backlog, int type)
 {
 	struct sockaddr_xen sa = xaddr(XEN_DOMID_ANY, port);
-	int fd = socket(AF_XEN, SOCK_STREAM, 0);
+	int fd = socket(AF_XEN, type, 0);
 
 	if (fd < 0 || bind(fd, (void *)&sa, sizeof(sa)) || listen(fd, backlog)) {
 		printf("# listen on port %d: %s\n", port, strerror(errno));
@@ -95,19 +97,29 @@ static int xlisten(int port, int backlog)
 	return fd;
 }
 
-static int xconnect(int domid, int port)
+static int xlisten(int port, int backlog)
+{
+	return xlisten_type(port, backlog, SOCK_STREAM);
+}
+
+static int xconnect_type(int domid, int port, int type)
 {
 	struct sockaddr_xen sa = xaddr(domid, port);
 	int fd, i;
 
 	for (i = 0; i < 300; i++) {
-		fd = socket(AF_XEN, SOCK_STREAM, 0);
+		fd = socket(AF_XEN, type, 0);
 		if (fd >= 0 && !connect(fd, (void *)&sa, sizeof(sa)))
 			return fd;
 		close(fd);
 		usleep(100000);
 	}
 	return -1;
+}
+
+static int xconnect(int domid, int port)
+{
+	return xconnect_type(domid, port, SOCK_STREAM);
 }
 
 /* ----- what the module and xenstore hold ----- */
@@ -295,34 +307,54 @@ static int dying_client(int domid)
 
 /* ----- echo server for leak and load tests ----- */
 
-static void echo(int fd)
+/* Streams come back in pieces of random size, records one by one. */
+static void echo(int fd, int type)
 {
-	static char buf[65536];
+	static char buf[1 << 20];
+	struct iovec iov = { .iov_base = buf };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	while ((n = recv(fd, buf, 1 + rand() % sizeof(buf), 0)) > 0)
+	for (;;) {
+		iov.iov_len = type == SOCK_STREAM ? 1 + rand() % 65536u :
+			      sizeof(buf);
+		n = recvmsg(fd, &m, 0);
+		/* 0 is EOF, unless it is an empty record (MSG_EOR). */
+		if (n < 0 || (n == 0 && !(m.msg_flags & MSG_EOR)))
+			break;
 		if (send(fd, buf, n, MSG_NOSIGNAL) != n)
 			break;
+	}
 	close(fd);
 	exit(0);
 }
 
+/* Echo streams on ECHO_PORT and records on SEQ_ECHO_PORT. */
 static __attribute__((noreturn)) int serve(void)
 {
-	int lfd = xlisten(ECHO_PORT, 128);
+	struct pollfd p[2] = {
+		{ .fd = xlisten(ECHO_PORT, 128), .events = POLLIN },
+		{ .fd = xlisten_type(SEQ_ECHO_PORT, 128, SOCK_SEQPACKET),
+		  .events = POLLIN },
+	};
 
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
-		int fd = accept(lfd, NULL, NULL);
-
-		if (fd < 0)
+		if (poll(p, 2, -1) < 0)
 			continue;
-		if (!fork()) {
-			close(lfd);
-			srand(getpid());
-			echo(fd);
+		for (int i = 0; i < 2; i++) {
+			int fd = p[i].revents ? accept(p[i].fd, NULL, NULL) : -1;
+
+			if (fd < 0)
+				continue;
+			if (!fork()) {
+				close(p[0].fd);
+				close(p[1].fd);
+				srand(getpid());
+				echo(fd, i ? SOCK_SEQPACKET : SOCK_STREAM);
+			}
+			close(fd);
 		}
-		close(fd);
 	}
 }
 
@@ -340,11 +372,13 @@ static unsigned char pattern(long i)
  * fill both rings and leave both ends blocked in send, as with TCP), then
  * close; with UNREAD, one more byte is echoed that is never read.
  */
-static int one_cycle(int domid, int port, int unread, size_t bytes)
+static int one_cycle(int domid, int type, int unread, size_t bytes)
 {
 	static unsigned char buf[1 << 20], back[65536];
+	int port = type == SOCK_STREAM ? ECHO_PORT : SEQ_ECHO_PORT;
+	int fd = xconnect_type(domid, port, type), bad = 0;
+	int seq = type == SOCK_SEQPACKET;
 	size_t i, n;
-	int fd = xconnect(domid, port), bad = 0;
 
 	if (fd < 0)
 		return -1;
@@ -352,10 +386,13 @@ static int one_cycle(int domid, int port, int unread, size_t bytes)
 		bytes = sizeof(buf);
 	for (i = 0; i < bytes; i++)
 		buf[i] = pattern(i);
+	/* Records of assorted sizes must come back one by one, whole. */
 	for (i = 0; !bad && i < bytes; i += n) {
-		n = bytes - i < sizeof(back) ? bytes - i : sizeof(back);
+		n = seq ? 1 + i * 7919 % 2000 : sizeof(back);
+		n = bytes - i < n ? bytes - i : n;
 		bad = send(fd, buf + i, n, 0) != (ssize_t)n ||
-		      recv(fd, back, n, MSG_WAITALL) != (ssize_t)n ||
+		      recv(fd, back, seq ? sizeof(back) : n,
+			   seq ? 0 : MSG_WAITALL) != (ssize_t)n ||
 		      memcmp(buf + i, back, n);
 	}
 	if (!bad && unread && send(fd, buf, 1, 0) == 1)
@@ -385,10 +422,12 @@ static void stop_server(pid_t srv)
 	}
 }
 
-static int leak(int cycles, int domid)
+static int leak(int cycles, int domid, int type)
 {
 	struct held base, h;
-	const char *where = domid == XEN_DOMID_SELF ? "loopback" : "cross-guest";
+	const char *where = domid == XEN_DOMID_SELF ?
+		(type == SOCK_STREAM ? "loopback" : "loopback seqpacket") :
+		(type == SOCK_STREAM ? "cross-guest" : "cross-guest seqpacket");
 	int i, bad = 0;
 	pid_t srv;
 	char name[160];
@@ -397,7 +436,7 @@ static int leak(int cycles, int domid)
 	held_print("before", &base);
 	srv = local_server(domid);
 	for (i = 0; i < cycles; i++)
-		if (one_cycle(domid, ECHO_PORT, i & 1, 4096))
+		if (one_cycle(domid, type, i & 1, 4096))
 			bad++;
 	snprintf(name, sizeof(name),
 		 "leaks: %d %s connect/transfer/close cycles (half with unread data) all succeed",
@@ -888,7 +927,7 @@ static int killed_client(int domid)
 static int once(int domid)
 {
 	pid_t srv = local_server(domid);
-	int rc = one_cycle(domid, ECHO_PORT, 0, 1 << 20);
+	int rc = one_cycle(domid, SOCK_STREAM, 0, 1 << 20);
 
 	if (rc)
 		printf("# once: round trip to domain %d failed: %s\n", domid,
@@ -907,7 +946,10 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "serve"))
 		return serve();
 	if (argc == 4 && !strcmp(argv[1], "leak"))
-		leak(atoi(argv[2]), atoi(argv[3]));
+		leak(atoi(argv[2]), atoi(argv[3]), SOCK_STREAM);
+	else if (argc == 5 && !strcmp(argv[1], "leak") &&
+		 !strcmp(argv[4], "seqpacket"))
+		leak(atoi(argv[2]), atoi(argv[3]), SOCK_SEQPACKET);
 	else if (argc == 4 && !strcmp(argv[1], "load"))
 		load(atoi(argv[2]), atoi(argv[3]));
 	else if (argc == 3 && !strcmp(argv[1], "backlog"))

@@ -24,7 +24,8 @@ _afx_p := $(if $(filter .,$(TOP)),,$(TOP)/)
 AFX_TEST_CC ?= gcc
 AFX_TEST_CFLAGS ?= -static -O2 -Wall -Wextra -Werror
 AFX_TEST_SRCS := $(addprefix $(_afx_p)test/,afx_test.c afx_test_util.c \
-	afx_test_cases.c afx_test_attack.c afx_test_poll.c tclock.c)
+	afx_test_cases.c afx_test_attack.c afx_test_poll.c afx_test_seq.c \
+	tclock.c)
 AFX_TEST_HDRS := $(_afx_p)test/afx_test.h \
 	$(_afx_p)include/uapi/linux/af_xen.h
 AFX_TEST_BIN := $(_afx_p)build/guest/bin/afx_test

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * af_xen: stream sockets between Xen guests over grant-shared rings.
+ * af_xen: stream and seqpacket sockets between Xen guests over
+ * grant-shared rings.
  *
  * Applications include this header.  The address family number is not
  * allocated by mainline Linux; af_xen borrows 25, the slot of AF_WANPIPE,
@@ -43,9 +44,16 @@ struct sockaddr_xen {
  *	connector chose.
  * XEN_SO_STATS (struct xen_so_stats, read-only): counters of the
  *	connection behind the socket.
+ * XEN_SO_RECORD_MAX (int, read-only, SOCK_SEQPACKET only): the largest
+ *	record this socket can send or receive, XEN_SO_RING_SIZE minus
+ *	XEN_RECORD_HDR; a longer send fails with EMSGSIZE.
  */
 #define XEN_SO_RING_SIZE	1
 #define XEN_SO_STATS		2
+#define XEN_SO_RECORD_MAX	3
+
+/* Bytes of ring a SOCK_SEQPACKET record takes besides its payload. */
+#define XEN_RECORD_HDR		4
 
 /*
  * Test-only: present only in modules built with AFX_DEBUG=1, never in the
@@ -68,6 +76,9 @@ struct sockaddr_xen {
 #define XEN_DEBUG_CONNECT_DUP_GREF	10	/* one data page granted twice */
 #define XEN_DEBUG_CONNECT_CTRL_GREF	11	/* the control page as data */
 #define XEN_DEBUG_VANISH		12	/* close our event channel, silently */
+#define XEN_DEBUG_REC_BEYOND_FILL	13	/* record header > bytes published */
+#define XEN_DEBUG_REC_BEYOND_MAX	14	/* record header > largest record */
+#define XEN_DEBUG_REC_PARTIAL		15	/* prod covers half a header */
 
 #define XEN_RING_SIZE_MIN	4096
 #define XEN_RING_SIZE_DEFAULT	131072
