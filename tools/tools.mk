@@ -20,9 +20,11 @@ $(TOOLS_BIN)/af_xen-load: $(_tools_p)tools/af_xen-load
 
 # xsock: nc-like pipe, command runner, bench and ls for AF_XEN.
 GUEST_BINS += $(TOOLS_BIN)/xsock
-$(TOOLS_BIN)/xsock: $(_tools_p)tools/xsock.c $(_tools_p)include/uapi/linux/af_xen.h
+XSOCK_SRCS := $(addprefix $(_tools_p)tools/,xsock.c xsock_records.c)
+$(TOOLS_BIN)/xsock: $(XSOCK_SRCS) $(_tools_p)tools/xsock.h \
+		$(_tools_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOLS_CFLAGS) -I $(_tools_p)include/uapi -o $@ $<
+	$(CC) $(TOOLS_CFLAGS) -I $(_tools_p)include/uapi -o $@ $(XSOCK_SRCS)
 
 # The LD_PRELOAD shim has to be a shared library: it rides on the
 # program's own libc.  Guests get it in /opt/af_xen/lib.

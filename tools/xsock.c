@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xsock: netcat for AF_XEN stream sockets.
+ * xsock: netcat for AF_XEN stream and seqpacket sockets.
  *
- *   xsock listen [-k] [-e CMD] [-r SIZE] PORT
- *   xsock connect [-e CMD] [-r SIZE] DOMID PORT
+ *   xsock listen [-k] [--seqpacket] [-e CMD] [-r SIZE] PORT
+ *   xsock connect [--seqpacket] [-e CMD] [-r SIZE] DOMID PORT
  *   xsock bench send|recv ...
  *   xsock ls
  *
@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +28,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/af_xen.h>
+
+#include "xsock.h"
 
 #define XSOCK_VERSION	"1.0"
 #ifndef FAMILY_PATH	/* overridable for tests */
@@ -44,6 +47,8 @@
 
 enum { EXIT_USAGE = 2 };
 
+int xsock_family = AF_XEN;
+
 /* Relay results: fine, the connection failed, stdin/stdout failed. */
 enum { RELAY_OK = 0, RELAY_CONN = -1, RELAY_LOCAL = -2 };
 
@@ -52,6 +57,7 @@ struct opts {
 	int keep;
 	int verbose;
 	int ring;			/* 0: the module's default */
+	int seqpacket;			/* --seqpacket: records, one per line */
 	const char *exec;
 	unsigned long long bytes;	/* bench send */
 	unsigned long long bufsz;	/* bench send */
@@ -72,8 +78,8 @@ struct progress {
 };
 
 static const char synopsis[] =
-	"usage: xsock listen [-k] [-e CMD] [-r SIZE] PORT\n"
-	"       xsock connect [-e CMD] [-r SIZE] DOMID PORT\n"
+	"usage: xsock listen [-k] [--seqpacket] [-e CMD] [-r SIZE] PORT\n"
+	"       xsock connect [--seqpacket] [-e CMD] [-r SIZE] DOMID PORT\n"
 	"       xsock bench send [-v] [-r SIZE] [-s BYTES] [-b BUFSZ] DOMID PORT\n"
 	"       xsock bench recv [-k] [-v] PORT\n"
 	"       xsock ls\n"
@@ -96,6 +102,8 @@ static void usage(void)
 	      "              with -e, run one CMD per connection concurrently\n"
 	      "  -e CMD      run /bin/sh -c CMD with the connection as stdin and stdout\n"
 	      "  -r SIZE     ring size per direction, a power of two from 4k to 1m\n"
+	      "  --seqpacket a SOCK_SEQPACKET connection: each line of stdin is sent\n"
+	      "              as one record, each record received is written as a line\n"
 	      "  -s BYTES    bytes to send (default 1g; suffixes k, m, g)\n"
 	      "  -b BUFSZ    bytes per write (default 64k)\n"
 	      "  -v          progress once a second when stderr is not a terminal\n",
@@ -131,8 +139,23 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* For xsock_records.c: err_msg, then -1. */
+int xsock_fail(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	fputs("xsock: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(e));
+	errno = e;
+	return -1;
+}
+
 /* A usage error: say what, then the caller prints usage and exits 2. */
-static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
+int xsock_bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -269,7 +292,7 @@ static int parse_ring(const char *s, int *ring)
 
 	if (parse_size(s, 'm', &v) || v < XEN_RING_SIZE_MIN ||
 	    v > XEN_RING_SIZE_MAX || (v & (v - 1)))
-		return bad("bad ring size '%s' (a power of two from 4k to 1m)", s);
+		return xsock_bad("bad ring size '%s' (a power of two from 4k to 1m)", s);
 	*ring = (int)v;
 	return 0;
 }
@@ -283,7 +306,7 @@ static int parse_domid(const char *s, unsigned int *domid)
 		return 0;
 	}
 	if (parse_uint(s, XEN_DOMID_SELF - 1, &v))
-		return bad("bad domain id '%s' (a number below 32752, or self)", s);
+		return xsock_bad("bad domain id '%s' (a number below 32752, or self)", s);
 	*domid = (unsigned int)v;
 	return 0;
 }
@@ -293,10 +316,15 @@ static int parse_port(const char *s, unsigned int *port)
 	unsigned long long v;
 
 	if (parse_uint(s, UINT32_MAX, &v))
-		return bad("bad port '%s'", s);
+		return xsock_bad("bad port '%s'", s);
 	*port = (unsigned int)v;
 	return 0;
 }
+
+static const struct option long_opts[] = {
+	{ "seqpacket", no_argument, NULL, 'S' },
+	{ NULL, 0, NULL, 0 }
+};
 
 /* Options of all subcommands; returns the index of the first operand. */
 static int parse_opts(int argc, char **argv, const char *optstr,
@@ -306,8 +334,11 @@ static int parse_opts(int argc, char **argv, const char *optstr,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt(argc, argv, optstr)) != -1) {
+	while ((c = getopt_long(argc, argv, optstr, long_opts, NULL)) != -1) {
 		switch (c) {
+		case 'S':
+			o->seqpacket = 1;
+			break;
 		case 'k':
 			o->keep = 1;
 			break;
@@ -323,17 +354,17 @@ static int parse_opts(int argc, char **argv, const char *optstr,
 			break;
 		case 's':
 			if (parse_size(optarg, 'g', &o->bytes))
-				return bad("bad byte count '%s'", optarg);
+				return xsock_bad("bad byte count '%s'", optarg);
 			break;
 		case 'b':
 			if (parse_size(optarg, 'm', &o->bufsz) || !o->bufsz ||
 			    o->bufsz > BENCH_BUF_MAX)
-				return bad("bad buffer size '%s' (1 to 64m)", optarg);
+				return xsock_bad("bad buffer size '%s' (1 to 64m)", optarg);
 			break;
 		case ':':
-			return bad("option -%c needs an argument", optopt);
+			return xsock_bad("option -%c needs an argument", optopt);
 		default:
-			return bad("unknown option -%c", optopt);
+			return xsock_bad("unknown option -%c", optopt);
 		}
 	}
 	return optind;
@@ -347,7 +378,7 @@ static int parse_target(int argc, char **argv, int i, const char *cmd,
 			unsigned int *domid, unsigned int *port)
 {
 	if (argc - i != (domid ? 2 : 1))
-		return bad("%s takes %s", cmd, domid ? "DOMID and PORT" : "PORT");
+		return xsock_bad("%s takes %s", cmd, domid ? "DOMID and PORT" : "PORT");
 	if (domid && parse_domid(argv[i++], domid))
 		return -1;
 	return parse_port(argv[i], port);
@@ -357,7 +388,8 @@ static int parse_target(int argc, char **argv, int i, const char *cmd,
 
 static int xs_socket(const struct opts *o)
 {
-	int fd = socket(o->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(o->family, (o->seqpacket ? SOCK_SEQPACKET : SOCK_STREAM) |
+			SOCK_CLOEXEC, 0);
 
 	if (fd < 0) {
 		err_msg("socket");
@@ -624,7 +656,7 @@ static int handle(const struct opts *o, int sock)
 		close(sock);
 		return pid < 0 ? 1 : wait_status(pid);
 	}
-	rc = relay(sock);
+	rc = o->seqpacket ? xsock_relay_records(sock) : relay(sock);
 	close(sock);
 	return rc ? 1 : 0;
 }
@@ -664,9 +696,9 @@ static int serve(const struct opts *o, int lfd)
 				sleep(1);	/* out of processes: back off */
 			continue;
 		}
-		rc = relay(c);
+		rc = o->seqpacket ? xsock_relay_records(c) : relay(c);
 		close(c);
-		if (rc == RELAY_LOCAL)
+		if (rc == RELAY_LOCAL || (o->seqpacket && rc))
 			return 1;
 	}
 }
@@ -766,7 +798,7 @@ static unsigned char *make_pattern(size_t len)
 	return pat;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int xsock_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -833,7 +865,7 @@ static int send_stream(const struct opts *o, int fd, const unsigned char *pat)
 	for (i = 0; i < 8; i++)
 		hdr[i] = (unsigned char)(total >> (8 * i));
 	progress_init(&p, o, total);
-	if (write_all(fd, hdr, sizeof(hdr))) {
+	if (xsock_write_all(fd, hdr, sizeof(hdr))) {
 		err_msg("write to connection");
 		return 1;
 	}
@@ -972,7 +1004,11 @@ static int cmd_bench(int argc, char **argv, struct opts *o)
 	int send, i;
 
 	if (argc < 2 || (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
-		bad("bench needs send or recv");
+		xsock_bad("bench needs send or recv");
+		return usage_exit();
+	}
+	if (o->seqpacket) {
+		xsock_bad("bench measures streams; --seqpacket is for listen and connect");
 		return usage_exit();
 	}
 	send = !strcmp(argv[1], "send");
@@ -1118,7 +1154,7 @@ static int cmd_ls(int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1) {
-		bad("ls takes no arguments");
+		xsock_bad("ls takes no arguments");
 		return usage_exit();
 	}
 	f = fopen(PROC_PATH, "re");
@@ -1156,6 +1192,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	o.family = read_family();
+	xsock_family = o.family;
 	if (!strcmp(cmd, "listen"))
 		return cmd_listen(argc - 1, argv + 1, &o);
 	if (!strcmp(cmd, "connect"))
@@ -1164,6 +1201,6 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1, &o);
 	if (!strcmp(cmd, "ls"))
 		return cmd_ls(argc - 1, argv + 1);
-	bad("unknown command '%s'", cmd);
+	xsock_bad("unknown command '%s'", cmd);
 	return usage_exit();
 }
