@@ -21,7 +21,7 @@
 TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
-KSRC := af_xen.c af_xen.h afx_sock.h data.c seq.c opt.c live.c proc.c debug.c ring.c ring.h \
+KSRC := af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h data.c seq.c opt.c live.c proc.c debug.c ring.c ring.h \
 	grant.c reclaim.c xs.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
@@ -29,6 +29,7 @@ GUEST_BINS :=
 UNIT_CHECKS :=
 -include test/unit.mk
 -include test/suite.mk
+-include test/vsock.mk
 -include test/bench.mk
 -include tools/tools.mk
 -include test/harness.mk
@@ -112,7 +113,7 @@ $(CHECKPATCH):
 # compat.h exists to test LINUX_VERSION_CODE; checkpatch objects to that
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
-	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h ring.c ring.h \
+	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h ring.c ring.h \
 		data.c seq.c opt.c live.c proc.c debug.c grant.c reclaim.c xs.c \
 		parse.c parse.h include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \

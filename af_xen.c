@@ -4,20 +4,13 @@
  * between Xen guests over grant-shared rings (after XenSocket, ACM
  * Middleware 2007).
  *
- * Implementation notes
- *
- * Life of a connection.  connect() grants a control page and two rings to
- * the listener's domain and writes a request into its own xenstore tree
- * (xs.c).  The listener's module sees it through a watch, maps the pages
- * (grant.c), queues a new child socket on the listener's accept queue and
- * answers in its own tree; the connector's answer watch kicks
- * connect_work, which completes (or fails, or times out) the connect.
- * From then on the data path is ring.c only: an event is sent only to a
- * side that said it sleeps.
- *
- * The data path (data.c), options (opt.c), the liveness probe (live.c),
- * /proc/net (proc.c) and the test-only hostile peer (debug.c) live in
- * files of their own and follow the same rules.
+ * The connection under each socket (rendezvous, rings, events, liveness,
+ * reset) is a struct afx_link, shared with the vsock front end: see
+ * link.c.  This file is the AF_XEN front end: the family, its addresses
+ * and ports, connect(), listen() and the accept queue.  The data path
+ * (data.c, seq.c), options (opt.c), /proc/net (proc.c) and the test-only
+ * hostile peer (debug.c) live in files of their own and follow the same
+ * rules.
  *
  * Locking, outermost first:
  *   - a listener's socket lock, then (accept, listener release) a child's
@@ -26,8 +19,8 @@
  *     field says otherwise, and the rings of its connection;
  *   - afx_table_lock (spinlock): afx_sockets, afx_bound, afx_next_port.
  * The event-channel interrupt only wakes waiters.  xenstore watch
- * callbacks take no lock at all (see xs.c); connect_work and the
- * rendezvous work run in process context and take socket locks.
+ * callbacks take no lock at all (see xs.c); link.c's connect work and
+ * the rendezvous work run in process context and take socket locks.
  *
  * References: a socket's own reference is dropped by release() (or, for
  * a child never accepted, by its listener's release()).  A child on an
@@ -71,25 +64,9 @@ DEFINE_SPINLOCK(afx_table_lock);
 LIST_HEAD(afx_sockets);
 static DEFINE_HASHTABLE(afx_bound, 8);
 static u32 afx_next_port = AFX_EPHEMERAL_LOW;
-static DEFINE_MUTEX(afx_reap_lock);
 
 static const struct proto_ops afx_stream_ops, afx_seqpacket_ops;
-static void afx_connect_work(struct work_struct *work);
-
-/* Interrupt context: the shared page changed, or the peer wants us. */
-static void afx_event(void *arg)
-{
-	struct sock *sk = arg;
-	struct socket_wq *wq;
-
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_all(&wq->wait);
-	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
-	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
-	rcu_read_unlock();
-}
+static const struct afx_link_ops afx_sock_link_ops;
 
 /* ----- Tables ----- */
 
@@ -98,7 +75,7 @@ static struct afx_sock *__afx_find_bound(u32 port)
 	struct afx_sock *xs;
 
 	hash_for_each_possible(afx_bound, xs, bind_node, port)
-		if (xs->port == port)
+		if (xs->link.port == port)
 			return xs;
 	return NULL;
 }
@@ -133,7 +110,7 @@ static int afx_bind_port(struct afx_sock *xs, u32 port)
 	else if (__afx_find_bound(port))
 		err = -EADDRINUSE;
 	if (!err) {
-		xs->port = port;
+		xs->link.port = port;
 		xs->bound = true;
 		hash_add(afx_bound, &xs->bind_node, port);
 	}
@@ -166,141 +143,6 @@ static struct sock *afx_get_listener(u32 port)
 	return sk;
 }
 
-/* ----- Connection state ----- */
-
-void afx_notify(struct afx_sock *xs)
-{
-	afx_conn_notify(&xs->conn);
-}
-
-/*
- * Reset the connection: the peer reset it, broke the protocol, flooded
- * us, or died.  The shared memory stays mapped until close, so nothing
- * that still looks at it can fault; every later call sees the error once
- * and then behaves as after a TCP reset.
- */
-void afx_conn_fail(struct afx_sock *xs, int err, const char *why)
-{
-	struct sock *sk = &xs->sk;
-
-	if (xs->broken)
-		return;
-	xs->broken = true;
-	if (why)
-		pr_warn_ratelimited("%u:%u <-> domain %u port %u: %s; connection reset\n",
-				    afx_xs_self(), xs->port, xs->peer,
-				    xs->peer_port, why);
-	if (xs->conn_up) {
-		afx_ring_tx_set_state(&xs->conn.tx, AFX_RING_RESET);
-		afx_ring_rx_set_state(&xs->conn.rx, AFX_RING_RESET);
-		afx_notify(xs);
-	}
-	sk->sk_err = err;
-	sk->sk_shutdown = SHUTDOWN_MASK;
-	sk->sk_state = TCP_CLOSE;
-	sk_error_report(sk);
-}
-
-/* Say goodbye to the peer and give back everything the connection held. */
-static void afx_conn_teardown(struct afx_sock *xs, bool abort)
-{
-	struct afx_conn *c = &xs->conn;
-
-	if (xs->conn_up) {
-		/* Unread data at close is an abort, as in TCP. */
-		if (!abort && !xs->broken && afx_ring_rx_avail(&c->rx) != 0)
-			abort = true;
-		if (abort) {
-			afx_ring_tx_set_state(&c->tx, AFX_RING_RESET);
-			afx_ring_rx_set_state(&c->rx, AFX_RING_RESET);
-		} else {
-			afx_ring_tx_set_state(&c->tx, AFX_RING_EOF);
-			afx_ring_rx_set_state(&c->rx, AFX_RING_CLOSED);
-		}
-		afx_notify(xs);
-		xs->stats.notifies_sent = c->ntf_tx;
-		xs->stats.notifies_received = c->ntf_rx;
-		afx_conn_release(c);
-		xs->conn_up = false;
-	}
-	if (xs->peer_ref) {
-		afx_xs_peer_put(xs->peer);
-		xs->peer_ref = false;
-	}
-}
-
-/*
- * The pending socket error as a negative errno.  A system call reports
- * it once (and clears it); poll only looks.
- */
-static int afx_sock_err(struct sock *sk, bool consume)
-{
-	return consume ? sock_error(sk) : -READ_ONCE(sk->sk_err);
-}
-
-/* A storm or a reset seen in the shared page; 0 if the link is healthy. */
-int afx_conn_check(struct afx_sock *xs, int peer_ok, bool consume)
-{
-	if (peer_ok < 0)
-		afx_conn_fail(xs, EPROTO, "protocol violation in shared ring");
-	else if (READ_ONCE(xs->conn.storm))
-		afx_conn_fail(xs, EPROTO, "event storm");
-	else if (afx_ring_peer_reset(&xs->conn.rx) ||
-		 afx_ring_peer_reset(&xs->conn.tx))
-		afx_conn_fail(xs, ECONNRESET, NULL);
-	else
-		return 0;
-	return afx_sock_err(&xs->sk, consume);
-}
-
-/*
- * Bytes readable, or a negative error.  *eof is set when nothing more
- * will ever arrive.
- */
-int afx_rx_ready(struct afx_sock *xs, bool *eof, bool consume)
-{
-	struct sock *sk = &xs->sk;
-	int avail, err;
-
-	*eof = false;
-	if (sk->sk_err)
-		return afx_sock_err(sk, consume);
-	if (sk->sk_shutdown & RCV_SHUTDOWN) {
-		*eof = true;
-		return 0;
-	}
-	if (sk->sk_state != TCP_ESTABLISHED)
-		return -ENOTCONN;
-	avail = afx_ring_rx_avail(&xs->conn.rx);
-	err = afx_conn_check(xs, avail, consume);
-	if (err)
-		return err;
-	if (!avail && afx_ring_peer_eof(&xs->conn.rx))
-		*eof = true;
-	return avail;
-}
-
-/* Free space in the send ring, or a negative error. */
-int afx_tx_ready(struct afx_sock *xs, bool consume)
-{
-	struct sock *sk = &xs->sk;
-	int space, err;
-
-	if (sk->sk_err)
-		return afx_sock_err(sk, consume);
-	if (sk->sk_shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	if (sk->sk_state != TCP_ESTABLISHED)
-		return -ENOTCONN;
-	space = afx_ring_tx_space(&xs->conn.tx);
-	err = afx_conn_check(xs, space, consume);
-	if (err)
-		return err;
-	if (afx_ring_peer_closed(&xs->conn.tx))
-		return -EPIPE;
-	return space;
-}
-
 /* ----- Socket creation and teardown ----- */
 
 static void afx_sock_init(struct sock *sk)
@@ -309,13 +151,9 @@ static void afx_sock_init(struct sock *sk)
 
 	INIT_LIST_HEAD(&xs->accept_q);
 	INIT_LIST_HEAD(&xs->accept_node);
-	INIT_LIST_HEAD(&xs->reap);
-	INIT_DELAYED_WORK(&xs->connect_work, afx_connect_work);
-	INIT_DELAYED_WORK(&xs->live_work, afx_live_work);
+	afx_link_init(&xs->link, sk, &afx_sock_link_ops);
 	xs->allow = XEN_DOMID_ANY;
 	xs->ring_size = XEN_RING_SIZE_DEFAULT;
-	xs->conn.event = afx_event;
-	xs->conn.arg = sk;
 	spin_lock_bh(&afx_table_lock);
 	list_add_tail(&xs->all, &afx_sockets);
 	spin_unlock_bh(&afx_table_lock);
@@ -350,7 +188,7 @@ static void afx_sock_destroy(struct afx_sock *xs, bool abort)
 	struct sock *sk = &xs->sk;
 
 	afx_unbind_port(xs);
-	afx_conn_teardown(xs, abort);
+	afx_link_teardown(&xs->link, abort);
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	spin_lock_bh(&afx_table_lock);
@@ -383,14 +221,7 @@ static int afx_release(struct socket *sock)
 		return 0;
 	xs = afx_sk(sk);
 	lock_sock(sk);
-	/* After this no answer can queue connect_work again. */
-	afx_xs_request_done(&xs->req);
-	release_sock(sk);
-	cancel_delayed_work_sync(&xs->connect_work);
-	if (cancel_delayed_work_sync(&xs->live_work))
-		sock_put(sk);	/* the probe's reference */
-
-	lock_sock(sk);
+	afx_link_stop(&xs->link);
 	afx_unbind_port(xs);
 	if (sk->sk_state == TCP_LISTEN)
 		afx_drain_accept_q(xs);
@@ -483,12 +314,12 @@ static int afx_getname(struct socket *sock, struct sockaddr *addr, int peer)
 		if (sock->state != SS_CONNECTED) {
 			err = -ENOTCONN;
 		} else {
-			sa->sxen_domid = xs->peer;
-			sa->sxen_port = xs->peer_port;
+			sa->sxen_domid = xs->link.peer;
+			sa->sxen_port = xs->link.peer_port;
 		}
 	} else {
 		sa->sxen_domid = afx_xs_self();
-		sa->sxen_port = xs->port;
+		sa->sxen_port = xs->link.port;
 	}
 	release_sock(sk);
 	return err;
@@ -496,35 +327,18 @@ static int afx_getname(struct socket *sock, struct sockaddr *addr, int peer)
 
 /* ----- Connecting side ----- */
 
-static void afx_answered(struct afx_xs_req *req)
+/* link.c: the connect attempt ended with @res (0 or -errno). */
+static void afx_sock_connected(struct afx_link *l, int res)
 {
-	struct afx_sock *xs = container_of(req, struct afx_sock, req);
+	struct sock *sk = l->sk;
 
-	mod_delayed_work(afx_wq, &xs->connect_work, 0);
-}
-
-/* Under the socket lock: the connect attempt ends with @res. */
-static void afx_connect_finish(struct afx_sock *xs, int res)
-{
-	struct sock *sk = &xs->sk;
-
-	afx_xs_request_done(&xs->req);
-	cancel_delayed_work(&xs->connect_work);
 	if (!res) {
 		sk->sk_state = TCP_ESTABLISHED;
 		if (sk->sk_socket)
 			sk->sk_socket->state = SS_CONNECTED;
-		afx_live_start(xs);
 		sk->sk_state_change(sk);
 		return;
 	}
-	/* Only a listener older than socket types answers EPROTO to ours. */
-	if (res == -EPROTO && sk->sk_type != SOCK_STREAM) {
-		pr_warn_ratelimited("domain %u: its af_xen predates SOCK_SEQPACKET; connect refused\n",
-				    xs->peer);
-		res = -EPROTONOSUPPORT;
-	}
-	afx_conn_teardown(xs, true);
 	sk->sk_state = TCP_CLOSE;
 	if (sk->sk_socket)
 		sk->sk_socket->state = SS_UNCONNECTED;
@@ -532,71 +346,24 @@ static void afx_connect_finish(struct afx_sock *xs, int res)
 	sk_error_report(sk);
 }
 
-static void afx_connect_work(struct work_struct *work)
-{
-	struct afx_sock *xs = container_of(to_delayed_work(work),
-					   struct afx_sock, connect_work);
-	struct sock *sk = &xs->sk;
-	int res;
-
-	lock_sock(sk);
-	if (sk->sk_state == TCP_SYN_SENT) {
-		/* Pairs with the release in xs.c's answer callback. */
-		res = smp_load_acquire(&xs->req.result);
-		afx_connect_finish(xs, res == 1 ? -ETIMEDOUT : res);
-	}
-	release_sock(sk);
-}
+static const struct afx_link_ops afx_sock_link_ops = {
+	.connected = afx_sock_connected,
+};
 
 static int afx_connect_start(struct afx_sock *xs,
 			     const struct sockaddr_xen *sa)
 {
-	struct sock *sk = &xs->sk;
 	int err;
 
-	err = afx_xs_prepare();
-	if (err)
-		return err;
-	err = afx_xs_peer_present(sa->sxen_domid);
-	if (err)
-		return err;
 	if (!xs->bound) {
 		err = afx_bind_port(xs, 0);
 		if (err)
 			return err;
 	}
-	xs->peer = sa->sxen_domid;
-	xs->peer_port = sa->sxen_port;
-	xs->broken = false;
-	memset(&xs->conn, 0, sizeof(xs->conn));
-	xs->conn.event = afx_event;
-	xs->conn.arg = sk;
-	err = afx_conn_offer(&xs->conn, xs->peer, ilog2(xs->ring_size >>
-							PAGE_SHIFT));
-	if (err)
-		return err;
-	xs->conn_up = true;
-	afx_debug_connect(xs);
-	err = afx_xs_peer_get(xs->peer);
-	if (err)
-		goto fail;
-	xs->peer_ref = true;
-	xs->req.peer = xs->peer;
-	xs->req.sport = xs->peer_port;
-	xs->req.cport = xs->port;
-	xs->req.answered = afx_answered;
-	xs->req.type = sk->sk_type;
-	err = afx_xs_request(&xs->req, &xs->conn);
-	if (err)
-		goto fail;
-	sk->sk_state = TCP_SYN_SENT;
-	sk->sk_err = 0;
-	queue_delayed_work(afx_wq, &xs->connect_work,
-			   msecs_to_jiffies(afx_connect_timeout_ms));
-	return 0;
-fail:
-	afx_conn_teardown(xs, true);
-	return err;
+	xs->link.type = xs->sk.sk_type;
+	return afx_link_connect(&xs->link, sa->sxen_domid, sa->sxen_port,
+				ilog2(xs->ring_size >> PAGE_SHIFT),
+				msecs_to_jiffies(afx_connect_timeout_ms));
 }
 
 static int afx_connect_wait(struct sock *sk, long timeo)
@@ -612,7 +379,7 @@ static int afx_connect_wait(struct sock *sk, long timeo)
 		}
 		if (signal_pending(current)) {
 			err = sock_intr_errno(timeo);
-			afx_connect_finish(afx_sk(sk), err);
+			afx_link_connect_finish(&afx_sk(sk)->link, err);
 			sk->sk_err = 0;
 			break;
 		}
@@ -699,21 +466,12 @@ static int afx_child_setup(struct sock *listener, struct afx_sock *child,
 {
 	int err;
 
-	child->port = afx_sk(listener)->port;
-	child->peer = in->peer;
-	child->peer_port = in->cport;
+	child->link.port = afx_sk(listener)->link.port;
 	child->ring_size = PAGE_SIZE << in->order;
-	err = afx_conn_accept(&child->conn, in->peer, in->gref, in->port,
-			      in->order);
+	err = afx_link_accept(&child->link, in);
 	if (err)
 		return err;
-	child->conn_up = true;
-	err = afx_xs_peer_get(in->peer);
-	if (err)
-		return err;
-	child->peer_ref = true;
 	child->sk.sk_state = TCP_ESTABLISHED;
-	afx_live_start(child);
 	return 0;
 }
 
@@ -722,11 +480,6 @@ static int afx_incoming_check(struct sock *listener,
 {
 	struct afx_sock *xs = afx_sk(listener);
 
-	if (in->type != AFX_REQ_STREAM && in->type != AFX_REQ_SEQPACKET) {
-		pr_warn_ratelimited("domain %u: connect request for unknown socket type %u\n",
-				    in->peer, in->type);
-		return -EPROTONOSUPPORT;
-	}
 	if (listener->sk_state != TCP_LISTEN)
 		return -ECONNREFUSED;
 	/* A stream listener takes no seqpacket connect, and the reverse. */
@@ -739,8 +492,8 @@ static int afx_incoming_check(struct sock *listener,
 	return 0;
 }
 
-/* Rendezvous work: a connect request for one of our ports. */
-int afx_sock_incoming(const struct afx_xs_incoming *in)
+/* Rendezvous work (link.c): a stream or seqpacket connect request. */
+static int afx_sock_incoming(const struct afx_xs_incoming *in)
 {
 	struct sock *listener = afx_get_listener(in->sport);
 	struct sock *sk;
@@ -817,36 +570,6 @@ out:
 	return err;
 }
 
-/* ----- Peer death ----- */
-
-/* Rendezvous work: @peer's domain (or its af_xen) has disappeared. */
-void afx_sock_peer_gone(domid_t peer)
-{
-	struct afx_sock *xs, *tmp;
-	LIST_HEAD(victims);
-
-	mutex_lock(&afx_reap_lock);
-	spin_lock_bh(&afx_table_lock);
-	list_for_each_entry(xs, &afx_sockets, all) {
-		if (xs->peer_ref && xs->peer == peer) {
-			sock_hold(&xs->sk);
-			list_add_tail(&xs->reap, &victims);
-		}
-	}
-	spin_unlock_bh(&afx_table_lock);
-	list_for_each_entry_safe(xs, tmp, &victims, reap) {
-		list_del_init(&xs->reap);
-		lock_sock(&xs->sk);
-		if (xs->sk.sk_state == TCP_SYN_SENT)
-			afx_connect_finish(xs, -EHOSTUNREACH);
-		else if (xs->peer_ref && xs->peer == peer)
-			afx_conn_fail(xs, ECONNRESET, "peer domain is gone");
-		release_sock(&xs->sk);
-		sock_put(&xs->sk);
-	}
-	mutex_unlock(&afx_reap_lock);
-}
-
 /* Everything but the data path is shared by both socket types. */
 #define AFX_COMMON_OPS					\
 	.family = PF_XEN,				\
@@ -901,6 +624,9 @@ static int __init afx_init(void)
 	err = proto_register(&afx_proto, 1);
 	if (err)
 		goto out_wq;
+	/* Before the request watch: no request finds nobody to take it. */
+	afx_link_register(AFX_REQ_STREAM, afx_sock_incoming);
+	afx_link_register(AFX_REQ_SEQPACKET, afx_sock_incoming);
 	err = afx_xs_init();
 	if (err)
 		goto out_proto;
@@ -922,6 +648,8 @@ out_proc:
 out_xs:
 	afx_xs_exit();
 out_proto:
+	afx_link_unregister(AFX_REQ_SEQPACKET);
+	afx_link_unregister(AFX_REQ_STREAM);
 	proto_unregister(&afx_proto);
 out_wq:
 	afx_live_exit();
@@ -933,6 +661,8 @@ static void __exit afx_exit(void)
 	afx_proc_exit();
 	sock_unregister(afx_family);
 	afx_xs_exit();
+	afx_link_unregister(AFX_REQ_SEQPACKET);
+	afx_link_unregister(AFX_REQ_STREAM);
 	afx_reclaim_exit();
 	afx_live_exit();
 	proto_unregister(&afx_proto);

@@ -153,9 +153,9 @@ int afx_xs_peer_get(domid_t peer);
 void afx_xs_peer_put(domid_t peer);
 int afx_xs_nr_watches(void);
 
-/* Called by xs.c, in process context from afx_wq. */
-int afx_sock_incoming(const struct afx_xs_incoming *in);
-void afx_sock_peer_gone(domid_t peer);
+/* link.c, called by xs.c in process context from afx_wq. */
+int afx_link_incoming(const struct afx_xs_incoming *in);
+void afx_link_peer_gone(domid_t peer);
 
 extern struct workqueue_struct *afx_wq;
 

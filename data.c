@@ -17,16 +17,6 @@
 #include <linux/sched/signal.h>
 #include <net/sock.h>
 
-size_t afx_copy_from_iter(void *ctx, void *ring, size_t len)
-{
-	return copy_from_iter(ring, len, ctx);
-}
-
-size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
-{
-	return copy_to_iter(ring, len, ctx);
-}
-
 /* Sleep until woken or @timeo runs out; the caller re-checks. */
 int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo)
 {
@@ -47,24 +37,8 @@ int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo)
  */
 static void afx_keep_err(struct afx_sock *xs, size_t done, int err)
 {
-	if (done && xs->broken && (err == -EPROTO || err == -ECONNRESET))
+	if (done && xs->link.broken && (err == -EPROTO || err == -ECONNRESET))
 		WRITE_ONCE(xs->sk.sk_err, -err);
-}
-
-static long afx_send_chunk(struct afx_sock *xs, struct msghdr *msg,
-			   size_t len)
-{
-	long n = afx_ring_write(&xs->conn.tx, afx_copy_from_iter,
-				&msg->msg_iter, len);
-
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
-	if (n > 0) {
-		xs->stats.bytes_sent += n;
-		if (afx_ring_tx_kick(&xs->conn.tx))
-			afx_notify(xs);
-	}
-	return n;
 }
 
 int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
@@ -82,11 +56,11 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (sent < len) {
-		n = afx_tx_ready(xs, true);
+		n = afx_link_tx_ready(&xs->link, true);
 		if (n == 0) {
-			n = afx_conn_tx_wait(&xs->conn);
+			n = afx_conn_tx_wait(&xs->link.conn);
 			if (n == 0) {
-				xs->stats.waits_space++;
+				xs->link.stats.waits_space++;
 				err = afx_sleep(sk, &wait, &timeo);
 				if (err)
 					break;
@@ -94,7 +68,7 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			continue;
 		}
 		if (n > 0)
-			n = afx_send_chunk(xs, msg, len - sent);
+			n = afx_link_write(&xs->link, msg, len - sent);
 		if (n < 0) {
 			err = n;
 			break;
@@ -109,45 +83,6 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
 	return err;
-}
-
-/*
- * epoll in edge-triggered mode looks at the socket only after a wake-up,
- * so a reader that empties the ring without going on to EAGAIN (which
- * asks for the next event itself) would not be woken by the next data
- * at all: while anybody else waits on this socket, ask the peer for it.
- * The caller has taken its own wait entry off the queue.
- */
-void afx_rx_rearm(struct afx_sock *xs)
-{
-	struct sock *sk = &xs->sk;
-	struct afx_conn *c = &xs->conn;
-	bool waited;
-
-	if (!xs->conn_up || xs->broken || sk->sk_state != TCP_ESTABLISHED)
-		return;
-	rcu_read_lock();
-	waited = skwq_has_sleeper(rcu_dereference(sk->sk_wq));
-	rcu_read_unlock();
-	if (waited && afx_ring_rx_avail(&c->rx) == 0 &&
-	    !afx_ring_peer_eof(&c->rx))
-		afx_conn_rx_wait(c);
-}
-
-static long afx_recv_chunk(struct afx_sock *xs, struct msghdr *msg,
-			   size_t len, bool peek)
-{
-	long n = afx_ring_read(&xs->conn.rx, afx_copy_to_iter, &msg->msg_iter,
-			       len, peek);
-
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
-	if (n > 0 && !peek) {
-		xs->stats.bytes_received += n;
-		if (afx_ring_rx_kick(&xs->conn.rx))
-			afx_notify(xs);
-	}
-	return n;
 }
 
 int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
@@ -172,9 +107,9 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (copied < len) {
-		n = afx_rx_ready(xs, &eof, true);
+		n = afx_link_rx_ready(&xs->link, &eof, true);
 		if (n > 0)
-			n = afx_recv_chunk(xs, msg, len - copied, peek);
+			n = afx_link_read(&xs->link, msg, len - copied, peek);
 		if (n < 0) {
 			err = n;
 			break;
@@ -186,16 +121,16 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			continue;
 		if (eof || copied >= target)
 			break;
-		if (afx_conn_rx_wait(&xs->conn) != 0)
+		if (afx_conn_rx_wait(&xs->link.conn) != 0)
 			continue;
-		xs->stats.waits_data++;
+		xs->link.stats.waits_data++;
 		err = afx_sleep(sk, &wait, &timeo);
 		if (err)
 			break;
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
 	if (copied && !peek)
-		afx_rx_rearm(xs);
+		afx_link_rx_rearm(&xs->link);
 	afx_keep_err(xs, copied, err);
 out:
 	release_sock(sk);
@@ -211,7 +146,7 @@ out:
 static __poll_t afx_poll_conn(struct afx_sock *xs)
 {
 	struct sock *sk = &xs->sk;
-	struct afx_conn *c = &xs->conn;
+	struct afx_conn *c = &xs->link.conn;
 	bool seq = sk->sk_type == SOCK_SEQPACKET;
 	int lowat = seq ? 1 : READ_ONCE(sk->sk_rcvlowat);
 	int need = seq ? afx_seq_poll_need(xs) : 1;
@@ -224,7 +159,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 	 * event on the next data, not only on an empty ring, or a poller
 	 * waiting for SO_RCVLOWAT bytes would sleep until the peer closes.
 	 */
-	n = afx_rx_ready(xs, &eof, false);
+	n = afx_link_rx_ready(&xs->link, &eof, false);
 	if (n >= 0 && n < lowat && !eof && sk->sk_state == TCP_ESTABLISHED)
 		n = afx_conn_rx_wait(c);
 	if (n < 0 || eof || n >= lowat)
@@ -236,7 +171,7 @@ static __poll_t afx_poll_conn(struct afx_sock *xs)
 		mask |= EPOLLRDHUP;
 
 	/* Errors make it writable too: the writer must learn them. */
-	n = afx_tx_ready(xs, false);
+	n = afx_link_tx_ready(&xs->link, false);
 	if (n >= 0 && n < need)
 		n = afx_conn_tx_wait(c);
 	if (n < 0 || n >= need)
@@ -259,7 +194,7 @@ __poll_t afx_poll(struct file *file, struct socket *sock, poll_table *wait)
 	if (sk->sk_state == TCP_LISTEN) {
 		if (!list_empty(&xs->accept_q))
 			mask |= EPOLLIN | EPOLLRDNORM;
-	} else if (xs->conn_up && sk->sk_state == TCP_ESTABLISHED) {
+	} else if (xs->link.conn_up && sk->sk_state == TCP_ESTABLISHED) {
 		mask |= afx_poll_conn(xs);
 	} else if (sk->sk_state == TCP_CLOSE) {
 		mask |= EPOLLHUP;
@@ -287,13 +222,7 @@ int afx_shutdown(struct socket *sock, int how)
 		goto out;
 	}
 	sk->sk_shutdown |= mode;
-	if (xs->conn_up && !xs->broken) {
-		if (mode & SEND_SHUTDOWN)
-			afx_ring_tx_set_state(&xs->conn.tx, AFX_RING_EOF);
-		if (mode & RCV_SHUTDOWN)
-			afx_ring_rx_set_state(&xs->conn.rx, AFX_RING_CLOSED);
-		afx_notify(xs);
-	}
+	afx_link_shutdown(&xs->link, mode);
 	sk->sk_state_change(sk);
 out:
 	release_sock(sk);

@@ -18,13 +18,13 @@
  * Test-only hostile peer (XEN_SO_DEBUG_CORRUPT): break the protocol from
  * this end so that a test can watch the other end survive it.
  */
-void afx_debug_connect(struct afx_sock *xs)
+void afx_debug_connect(struct afx_link *l)
 {
-	struct afx_ctrl *ctrl = xs->conn.ctrl;
+	struct afx_ctrl *ctrl = l->conn.ctrl;
 
-	switch (xs->debug_connect) {
+	switch (l->debug_connect) {
 	case XEN_DEBUG_CONNECT_ORDER:
-		xs->conn.order = AFX_MAX_ORDER + 12;
+		l->conn.order = AFX_MAX_ORDER + 12;
 		break;
 	case XEN_DEBUG_CONNECT_NGREFS:
 		WRITE_ONCE(ctrl->nr_grefs, 0x40000000);
@@ -36,10 +36,10 @@ void afx_debug_connect(struct afx_sock *xs)
 		WRITE_ONCE(ctrl->grefs[1], ctrl->grefs[0]);
 		break;
 	case XEN_DEBUG_CONNECT_CTRL_GREF:
-		WRITE_ONCE(ctrl->grefs[xs->conn.npages], xs->conn.ctrl_gref);
+		WRITE_ONCE(ctrl->grefs[l->conn.npages], l->conn.ctrl_gref);
 		break;
 	}
-	xs->debug_connect = 0;
+	l->debug_connect = 0;
 }
 
 static void afx_debug_storm(struct afx_sock *xs)
@@ -47,7 +47,7 @@ static void afx_debug_storm(struct afx_sock *xs)
 	unsigned long end = jiffies + 2 * HZ;
 
 	while (time_before(jiffies, end)) {
-		notify_remote_via_irq(xs->conn.irq);
+		notify_remote_via_irq(xs->link.conn.irq);
 		cond_resched();
 	}
 }
@@ -72,7 +72,7 @@ static void afx_debug_record(struct afx_ring *tx, int what)
 
 static void afx_debug_ring(struct afx_sock *xs, int what)
 {
-	struct afx_ring *tx = &xs->conn.tx, *rx = &xs->conn.rx;
+	struct afx_ring *tx = &xs->link.conn.tx, *rx = &xs->link.conn.rx;
 
 	switch (what) {
 	case XEN_DEBUG_PROD_BEYOND:
@@ -90,7 +90,7 @@ static void afx_debug_ring(struct afx_sock *xs, int what)
 	case XEN_DEBUG_WRITE_AFTER_EOF:
 		/* Let the peer see EOF first, then move prod past it. */
 		afx_ring_tx_set_state(tx, AFX_RING_EOF);
-		afx_notify(xs);
+		afx_link_notify(&xs->link);
 		msleep(200);
 		WRITE_ONCE(tx->sh->prod, tx->idx + 1);
 		break;
@@ -98,7 +98,7 @@ static void afx_debug_ring(struct afx_sock *xs, int what)
 		afx_debug_storm(xs);
 		return;
 	case XEN_DEBUG_VANISH:
-		afx_conn_vanish(&xs->conn);
+		afx_conn_vanish(&xs->link.conn);
 		return;
 	case XEN_DEBUG_REC_BEYOND_FILL:
 	case XEN_DEBUG_REC_BEYOND_MAX:
@@ -106,7 +106,7 @@ static void afx_debug_ring(struct afx_sock *xs, int what)
 		afx_debug_record(tx, what);
 		break;
 	}
-	afx_notify(xs);
+	afx_link_notify(&xs->link);
 }
 
 int afx_debug_corrupt(struct sock *sk, sockptr_t optval, unsigned int optlen)
@@ -120,22 +120,22 @@ int afx_debug_corrupt(struct sock *sk, sockptr_t optval, unsigned int optlen)
 	lock_sock(sk);
 	if (what >= XEN_DEBUG_CONNECT_ORDER &&
 	    what <= XEN_DEBUG_CONNECT_CTRL_GREF)
-		xs->debug_connect = what;
+		xs->link.debug_connect = what;
 	else if (what < XEN_DEBUG_PROD_BEYOND ||
 		 what > XEN_DEBUG_REC_PARTIAL)
 		err = -EINVAL;
-	else if (!xs->conn_up || sk->sk_state != TCP_ESTABLISHED)
+	else if (!xs->link.conn_up || sk->sk_state != TCP_ESTABLISHED)
 		err = -ENOTCONN;
 	else
 		afx_debug_ring(xs, what);
 	release_sock(sk);
 	if (!err)
 		pr_warn("debug: socket port %u plays hostile peer (%d)\n",
-			xs->port, what);
+			xs->link.port, what);
 	return err;
 }
 #else
-void afx_debug_connect(struct afx_sock *xs)
+void afx_debug_connect(struct afx_link *l)
 {
 }
 

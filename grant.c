@@ -18,6 +18,7 @@
  */
 #include "af_xen.h"
 
+#include <linux/export.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/interrupt.h>
@@ -165,6 +166,7 @@ int afx_conn_rx_wait(struct afx_conn *c)
 	WRITE_ONCE(c->armed_rx, c->armed_rx + 1);
 	return afx_ring_rx_prepare_wait(&c->rx);
 }
+EXPORT_SYMBOL_GPL(afx_conn_rx_wait);
 
 int afx_conn_tx_wait(struct afx_conn *c)
 {
@@ -174,6 +176,7 @@ int afx_conn_tx_wait(struct afx_conn *c)
 	WRITE_ONCE(c->armed_tx, c->armed_tx + 1);
 	return afx_ring_tx_prepare_wait(&c->tx);
 }
+EXPORT_SYMBOL_GPL(afx_conn_tx_wait);
 
 #if AFX_DEBUG
 /*

@@ -6,7 +6,7 @@
  * it holds a socket reference while queued (dropped by the probe that
  * does not requeue, or by release() when it cancels a pending one).
  */
-#include "afx_sock.h"
+#include "link.h"
 
 #include <net/sock.h>
 
@@ -21,12 +21,12 @@ static struct workqueue_struct *afx_live_wq;
  * the peer alive, so a busy connection costs nothing.  The work holds a
  * socket reference while it is queued.
  */
-void afx_live_start(struct afx_sock *xs)
+void afx_live_start(struct afx_link *l)
 {
-	xs->live_ntf = xs->conn.ntf_rx;
-	sock_hold(&xs->sk);
-	if (!queue_delayed_work(afx_live_wq, &xs->live_work, HZ))
-		sock_put(&xs->sk);
+	l->live_ntf = l->conn.ntf_rx;
+	sock_hold(l->sk);
+	if (!queue_delayed_work(afx_live_wq, &l->live_work, HZ))
+		sock_put(l->sk);
 }
 
 /*
@@ -34,9 +34,9 @@ void afx_live_start(struct afx_sock *xs)
  * reads) has let go of its port as it should: our reader may still have
  * data to take, which a reset would throw away.  Nothing left to probe.
  */
-static bool afx_live_peer_done(struct afx_sock *xs)
+static bool afx_live_peer_done(struct afx_link *l)
 {
-	struct afx_conn *c = &xs->conn;
+	struct afx_conn *c = &l->conn;
 
 	if (afx_ring_rx_avail(&c->rx) < 0 || afx_ring_tx_space(&c->tx) < 0)
 		return false;	/* the data path reports the violation */
@@ -45,25 +45,25 @@ static bool afx_live_peer_done(struct afx_sock *xs)
 
 void afx_live_work(struct work_struct *work)
 {
-	struct afx_sock *xs = container_of(to_delayed_work(work),
-					   struct afx_sock, live_work);
-	struct sock *sk = &xs->sk;
+	struct afx_link *l = container_of(to_delayed_work(work),
+					  struct afx_link, live_work);
+	struct sock *sk = l->sk;
 	bool again = false;
 	u64 ntf;
 
 	lock_sock(sk);
-	if (xs->conn_up && !xs->broken && sk->sk_state == TCP_ESTABLISHED &&
-	    !afx_live_peer_done(xs)) {
-		ntf = READ_ONCE(xs->conn.ntf_rx);
-		if (ntf == xs->live_ntf && afx_conn_peer_gone(&xs->conn))
-			afx_conn_fail(xs, ECONNRESET,
+	if (l->conn_up && !l->broken && sk->sk_state == TCP_ESTABLISHED &&
+	    !afx_live_peer_done(l)) {
+		ntf = READ_ONCE(l->conn.ntf_rx);
+		if (ntf == l->live_ntf && afx_conn_peer_gone(&l->conn))
+			afx_link_fail(l, ECONNRESET,
 				      "peer closed its event channel");
 		else
 			again = true;
-		xs->live_ntf = ntf;
+		l->live_ntf = ntf;
 	}
 	if (again)
-		again = queue_delayed_work(afx_live_wq, &xs->live_work, HZ);
+		again = queue_delayed_work(afx_live_wq, &l->live_work, HZ);
 	release_sock(sk);
 	if (!again)
 		sock_put(sk);

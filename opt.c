@@ -33,16 +33,12 @@ int afx_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	if (cmd != SIOCINQ && cmd != SIOCOUTQ)
 		return -ENOIOCTLCMD;
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
+	if (sk->sk_state == TCP_LISTEN)
 		err = -EINVAL;
-	} else if (xs->conn_up && !xs->broken) {
-		if (cmd == SIOCINQ) {
-			n = max(afx_ring_rx_avail(&xs->conn.rx), 0);
-		} else {
-			afx_ring_tx_space(&xs->conn.tx);
-			n = xs->conn.tx.idx - xs->conn.tx.peer_idx;
-		}
-	}
+	else if (cmd == SIOCINQ)
+		n = afx_link_unread(&xs->link);
+	else
+		n = afx_link_unsent(&xs->link);
 	release_sock(sk);
 	if (err)
 		return err;
@@ -86,10 +82,10 @@ int afx_setsockopt(struct socket *sock, int level, int optname,
 
 void afx_get_stats(struct afx_sock *xs, struct xen_so_stats *st)
 {
-	*st = xs->stats;
-	if (xs->conn_up) {
-		st->notifies_sent = xs->conn.ntf_tx;
-		st->notifies_received = READ_ONCE(xs->conn.ntf_rx);
+	*st = xs->link.stats;
+	if (xs->link.conn_up) {
+		st->notifies_sent = xs->link.conn.ntf_tx;
+		st->notifies_received = READ_ONCE(xs->link.conn.ntf_rx);
 	}
 }
 

@@ -38,6 +38,9 @@
  */
 #define AFX_REQ_STREAM		1	/* Linux's SOCK_STREAM */
 #define AFX_REQ_SEQPACKET	5	/* Linux's SOCK_SEQPACKET */
+#define AFX_REQ_VSOCK		0x100	/* plus the type: AF_VSOCK's own */
+#define AFX_REQ_VSOCK_STREAM	(AFX_REQ_VSOCK | AFX_REQ_STREAM)
+#define AFX_REQ_VSOCK_SEQPACKET	(AFX_REQ_VSOCK | AFX_REQ_SEQPACKET)
 
 struct afx_req_fields {
 	__u32 gref;		/* control page grant */

@@ -22,7 +22,7 @@ static const char *afx_state_name(const struct afx_sock *xs)
 	case TCP_SYN_SENT:
 		return "SYN_SENT";
 	case TCP_ESTABLISHED:
-		if (afx_ring_peer_eof(&xs->conn.rx))
+		if (afx_ring_peer_eof(&xs->link.conn.rx))
 			return "CLOSE_WAIT";
 		return "ESTABLISHED";
 	default:
@@ -60,17 +60,17 @@ static int afx_seq_show(struct seq_file *seq, void *v)
 		return 0;
 	}
 	xs = list_entry(v, struct afx_sock, all);
-	tx = &xs->conn.tx;
-	rx = &xs->conn.rx;
+	tx = &xs->link.conn.tx;
+	rx = &xs->link.conn.rx;
 	afx_get_stats(xs, &st);
 	/* sock_i_ino(): unsigned long before 7.1, u64 since */
 	seq_printf(seq, "%llu %s %u:%u %u:%u %u %llu %llu %llu %llu %u %u\n",
 		   (u64)sock_i_ino(&xs->sk), afx_state_name(xs), afx_xs_self(),
-		   xs->port, xs->peer, xs->peer_port, xs->ring_size,
+		   xs->link.port, xs->link.peer, xs->link.peer_port, xs->ring_size,
 		   st.bytes_sent, st.bytes_received, st.notifies_sent,
 		   st.notifies_received,
-		   xs->conn_up ? READ_ONCE(tx->idx) - READ_ONCE(tx->peer_idx) : 0,
-		   xs->conn_up ? READ_ONCE(rx->peer_idx) - READ_ONCE(rx->idx) : 0);
+		   xs->link.conn_up ? READ_ONCE(tx->idx) - READ_ONCE(tx->peer_idx) : 0,
+		   xs->link.conn_up ? READ_ONCE(rx->peer_idx) - READ_ONCE(rx->idx) : 0);
 	return 0;
 }
 

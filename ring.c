@@ -32,6 +32,8 @@ void afx_ring_init(struct afx_ring *r, struct afx_ring_shared *sh,
 	r->state = 0;
 	r->peer_state = 0;
 	r->wake_space = size / 2;
+	r->rec_valid = 0;
+	r->rec_flags = 0;
 }
 
 /* Peer state bits only accumulate; an unknown or vanished bit is a lie. */
@@ -263,10 +265,10 @@ static size_t afx_ring_hdr_put(void *ctx, void *ring, size_t len)
  * published) if the payload could not be copied in full.
  */
 long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
-			size_t len)
+			size_t len, __u32 flags)
 {
 	int space = afx_ring_tx_space(r);
-	__u32 hdr = len;
+	__u32 hdr = len | (flags & AFX_REC_FLAGS);
 	__u8 *h = (__u8 *)&hdr;
 
 	if (space < 0)
@@ -285,9 +287,10 @@ long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 }
 
 /*
- * Is a whole record readable?  1 and its length in *len, 0 if none, or
- * -EPROTO: the peer publishes whole records only, so a partial header, a
- * length above the largest record or one beyond the fill level is a lie.
+ * Is a whole record readable?  1 and its length in *len (its flags in
+ * r->rec_flags), 0 if none, or -EPROTO: the peer publishes whole records
+ * only, so a partial header, a flag the reader does not take, a length
+ * above the largest record or one beyond the fill level is a lie.
  */
 int afx_ring_rec_avail(struct afx_ring *r, __u32 *len)
 {
@@ -300,6 +303,10 @@ int afx_ring_rec_avail(struct afx_ring *r, __u32 *len)
 	if ((__u32)avail < AFX_REC_HDR)
 		return -EPROTO;
 	afx_ring_copy(r, afx_ring_hdr_copy, &h, r->idx, AFX_REC_HDR);
+	if ((hdr & AFX_REC_FLAGS) & ~r->rec_valid)
+		return -EPROTO;
+	r->rec_flags = hdr & AFX_REC_FLAGS;
+	hdr &= ~AFX_REC_FLAGS;
 	if (hdr > afx_ring_rec_max(r) || hdr > (__u32)avail - AFX_REC_HDR)
 		return -EPROTO;
 	*len = hdr;

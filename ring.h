@@ -69,6 +69,8 @@ struct afx_ring {
 	__u32 state;		/* our own published state bits */
 	__u32 peer_state;	/* last validated peer state bits */
 	__u32 wake_space;	/* consumer: wake a writer at this free space */
+	__u32 rec_valid;	/* consumer: record flags the peer may set */
+	__u32 rec_flags;	/* consumer: flags of the last record seen */
 };
 
 void afx_ring_init(struct afx_ring *r, struct afx_ring_shared *sh,
@@ -88,11 +90,15 @@ int afx_ring_rx_prepare_wait(struct afx_ring *r);
 int afx_ring_tx_prepare_wait(struct afx_ring *r);
 
 /*
- * Records: a 4-byte length (native byte order: both ends run on one host)
- * and the payload, back to back, with no padding; prod only ever covers
- * whole records.
+ * Records: a 4-byte header (native byte order: both ends run on one
+ * host) holding the length and flags, and the payload, back to back,
+ * with no padding; prod only ever covers whole records.  Which flags a
+ * peer may set is the reader's business (rec_valid; none by default):
+ * any other bit in a header is a lie.
  */
 #define AFX_REC_HDR	4
+#define AFX_REC_EOR	0x80000000u	/* vsock: the sender's MSG_EOR */
+#define AFX_REC_FLAGS	AFX_REC_EOR
 
 static inline __u32 afx_ring_rec_max(const struct afx_ring *r)
 {
@@ -100,7 +106,7 @@ static inline __u32 afx_ring_rec_max(const struct afx_ring *r)
 }
 
 long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
-			size_t len);
+			size_t len, __u32 flags);
 int afx_ring_rec_avail(struct afx_ring *r, __u32 *len);
 long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 		       size_t buflen, bool peek, __u32 *reclen);

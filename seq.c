@@ -26,24 +26,8 @@ static_assert(XEN_RECORD_HDR == AFX_REC_HDR);
 /* Ring space a record of @len takes, for waiting and for POLLOUT. */
 static u32 afx_seq_need(const struct afx_sock *xs, size_t len)
 {
-	return min_t(size_t, len, afx_ring_rec_max(&xs->conn.tx)) +
+	return min_t(size_t, len, afx_ring_rec_max(&xs->link.conn.tx)) +
 	       AFX_REC_HDR;
-}
-
-/* One whole record, or -EAGAIN if it does not fit now. */
-static long afx_seq_put(struct afx_sock *xs, struct msghdr *msg, size_t len)
-{
-	long n = afx_ring_write_rec(&xs->conn.tx, afx_copy_from_iter,
-				    &msg->msg_iter, len);
-
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
-	if (n >= 0) {
-		xs->stats.bytes_sent += n;
-		if (afx_ring_tx_kick(&xs->conn.tx))
-			afx_notify(xs);
-	}
-	return n;
 }
 
 /* Under the socket lock: send one record, waiting for room if allowed. */
@@ -55,18 +39,18 @@ static long afx_seq_send_locked(struct afx_sock *xs, struct msghdr *msg,
 	long n;
 
 	for (;;) {
-		n = afx_tx_ready(xs, true);
-		if (n >= 0 && len > afx_ring_rec_max(&xs->conn.tx))
+		n = afx_link_tx_ready(&xs->link, true);
+		if (n >= 0 && len > afx_ring_rec_max(&xs->link.conn.tx))
 			return -EMSGSIZE;
 		if (n >= 0)
-			n = afx_seq_put(xs, msg, len);
+			n = afx_link_write_rec(&xs->link, msg, len, 0);
 		if (n != -EAGAIN)
 			return n;
 		/* Sleep only while the whole record still does not fit. */
-		n = afx_conn_tx_wait(&xs->conn);
+		n = afx_conn_tx_wait(&xs->link.conn);
 		if (n < 0 || n >= afx_seq_need(xs, len))
 			continue;
-		xs->stats.waits_space++;
+		xs->link.stats.waits_space++;
 		n = afx_sleep(sk, wait, &timeo);
 		if (n)
 			return n;
@@ -107,20 +91,12 @@ static long afx_seq_take(struct afx_sock *xs, struct msghdr *msg,
 	u32 reclen;
 	long n;
 
-	n = afx_ring_read_rec(&xs->conn.rx, afx_copy_to_iter, &msg->msg_iter,
-			      len, peek, &reclen);
-	if (n == -EPROTO)
-		return afx_conn_check(xs, -EPROTO, true);
+	n = afx_link_read_rec(&xs->link, msg, len, peek, &reclen);
 	if (n < 0)
 		return n;
 	msg->msg_flags |= MSG_EOR;
 	if (reclen > len)
 		msg->msg_flags |= MSG_TRUNC;
-	if (!peek) {
-		xs->stats.bytes_received += reclen;
-		if (afx_ring_rx_kick(&xs->conn.rx))
-			afx_notify(xs);
-	}
 	return flags & MSG_TRUNC ? reclen : n;
 }
 
@@ -134,16 +110,16 @@ static long afx_seq_recv_locked(struct afx_sock *xs, struct msghdr *msg,
 	long n;
 
 	for (;;) {
-		n = afx_rx_ready(xs, &eof, true);
+		n = afx_link_rx_ready(&xs->link, &eof, true);
 		if (n > 0)
 			n = afx_seq_take(xs, msg, len, flags);
 		else if (n == 0)
 			n = eof ? 0 : -EAGAIN;
 		if (n != -EAGAIN)
 			return n;
-		if (afx_conn_rx_wait(&xs->conn) != 0)
+		if (afx_conn_rx_wait(&xs->link.conn) != 0)
 			continue;
-		xs->stats.waits_data++;
+		xs->link.stats.waits_data++;
 		n = afx_sleep(sk, wait, &timeo);
 		if (n)
 			return n;
@@ -167,7 +143,7 @@ int afx_seq_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		n = afx_seq_recv_locked(afx_sk(sk), msg, len, flags, &wait);
 		remove_wait_queue(sk_sleep(sk), &wait);
 		if (n >= 0 && !(flags & MSG_PEEK))
-			afx_rx_rearm(afx_sk(sk));
+			afx_link_rx_rearm(&afx_sk(sk)->link);
 	}
 	release_sock(sk);
 	return n;

@@ -31,6 +31,7 @@
 #include "parse.h"
 #include <linux/af_xen.h>
 
+#include <linux/export.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/random.h>
@@ -71,6 +72,7 @@ domid_t afx_xs_self(void)
 {
 	return afx_self;
 }
+EXPORT_SYMBOL_GPL(afx_xs_self);
 
 /* ----- Listener: connect requests ----- */
 
@@ -159,7 +161,7 @@ static void afx_incoming_work(struct work_struct *work)
 		pr_warn_ratelimited("domain %u: malformed connect request\n",
 				    in->peer);
 	else
-		err = afx_sock_incoming(in);
+		err = afx_link_incoming(in);
 	if (err != -EINPROGRESS)
 		afx_xs_answer(in, err);
 out:
@@ -317,7 +319,7 @@ static void afx_gone_work(struct work_struct *work)
 	if (afx_xs_peer_present(w->peer)) {
 		pr_info_ratelimited("domain %u is gone; resetting its connections\n",
 				    w->peer);
-		afx_sock_peer_gone(w->peer);
+		afx_link_peer_gone(w->peer);
 	}
 	kfree(w);
 }

@@ -107,7 +107,7 @@ static void do_write(struct fz *f, size_t len, size_t limit)
 	long n;
 
 	fill(f->buf, len, f->seed);
-	n = afx_ring_write_rec(&f->tx, copy_in, &c, len);
+	n = afx_ring_write_rec(&f->tx, copy_in, &c, len, 0);
 	ASSERT(c.asked <= len, "write copied %zu of %zu", c.asked, len);
 	if (n == (long)len && f->head - f->tail < MAXQ) {
 		f->qlen[f->head % MAXQ] = len;

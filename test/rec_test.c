@@ -62,7 +62,7 @@ static long put(struct pair *p, u8 *buf, size_t len)
 {
 	struct cur c = { buf, 0, len };
 
-	return afx_ring_write_rec(&p->tx, from_cur, &c, len);
+	return afx_ring_write_rec(&p->tx, from_cur, &c, len, 0);
 }
 
 static long get(struct pair *p, u8 *buf, size_t len, bool peek, u32 *rl)
@@ -170,7 +170,7 @@ static void t_faults(void)
 
 	pair_init(&p, 0);
 	fill(w, 200, 3);
-	CHECK(afx_ring_write_rec(&p.tx, from_cur, &c, 200) == -EFAULT,
+	CHECK(afx_ring_write_rec(&p.tx, from_cur, &c, 200, 0) == -EFAULT,
 	      "a payload fault is EFAULT");
 	CHECK(p.sh.prod == 0 && p.tx.idx == 0, "nothing of it was published");
 	CHECK(put(&p, w, 200) == 200, "the retry is written");
@@ -209,6 +209,33 @@ static void t_lying_headers(void)
 	if (t_failed)
 		return;
 	lie(0xffffffffu, SIZE, "a length of 2^32 - 1");
+	if (t_failed)
+		return;
+	lie(AFX_REC_EOR | 10, AFX_REC_HDR + 10,
+	    "the EOR flag where the reader takes no flags");
+}
+
+/* The EOR flag travels when the reader takes it, and only then. */
+static void t_eor_flag(void)
+{
+	u8 buf[64], got[64];
+	struct pair p;
+	struct cur c = { buf, 0, 10 };
+	u32 rl;
+
+	pair_init(&p, SIZE - 2);	/* the header wraps */
+	p.rx.rec_valid = AFX_REC_EOR;
+	fill(buf, sizeof(buf), 9);
+	CHECK(afx_ring_write_rec(&p.tx, from_cur, &c, 10, AFX_REC_EOR) == 10,
+	      "write with EOR");
+	c.pos = 0, c.limit = 3;
+	CHECK(afx_ring_write_rec(&p.tx, from_cur, &c, 3, 0) == 3,
+	      "write without EOR");
+	CHECK(get(&p, got, sizeof(got), false, &rl) == 10 && rl == 10 &&
+	      p.rx.rec_flags == AFX_REC_EOR && !memcmp(got, buf, 10),
+	      "first record: 10 bytes with EOR (flags %#x)", p.rx.rec_flags);
+	CHECK(get(&p, got, sizeof(got), false, &rl) == 3 && rl == 3 &&
+	      p.rx.rec_flags == 0, "second record: 3 bytes, no EOR");
 }
 
 static const struct {
@@ -224,6 +251,8 @@ static const struct {
 	{ "copy faults publish nothing and lose nothing", t_faults },
 	{ "lying record headers are EPROTO and consume nothing",
 	  t_lying_headers },
+	{ "the EOR flag travels in the header when the reader takes it",
+	  t_eor_flag },
 };
 
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))
