@@ -264,20 +264,43 @@ static size_t afx_copy_to_iter(void *ctx, void *ring, size_t len)
 	return copy_to_iter(ring, len, ctx);
 }
 
+/* After a ring write of @bytes (or @n < 0): count, wake a sleeping reader. */
+static long afx_link_sent(struct afx_link *l, long n, size_t bytes)
+{
+	if (n == -EPROTO)
+		return afx_link_check(l, -EPROTO, true);
+	if (n >= 0) {
+		l->stats.bytes_sent += bytes;
+		if (afx_ring_tx_kick(&l->conn.tx))
+			afx_link_notify(l);
+	}
+	return n;
+}
+
+/*
+ * After a ring read that @freed space (@bytes of payload): count, and
+ * wake a writer waiting for room.  An empty record frees its header.
+ */
+static long afx_link_taken(struct afx_link *l, long n, size_t bytes,
+			   bool freed)
+{
+	if (n == -EPROTO)
+		return afx_link_check(l, -EPROTO, true);
+	if (freed) {
+		l->stats.bytes_received += bytes;
+		if (afx_ring_rx_kick(&l->conn.rx))
+			afx_link_notify(l);
+	}
+	return n;
+}
+
 /* Up to @len bytes of @msg into the ring: the count, 0 if full, -errno. */
 long afx_link_write(struct afx_link *l, struct msghdr *msg, size_t len)
 {
 	long n = afx_ring_write(&l->conn.tx, afx_copy_from_iter,
 				&msg->msg_iter, len);
 
-	if (n == -EPROTO)
-		return afx_link_check(l, -EPROTO, true);
-	if (n > 0) {
-		l->stats.bytes_sent += n;
-		if (afx_ring_tx_kick(&l->conn.tx))
-			afx_link_notify(l);
-	}
-	return n;
+	return afx_link_sent(l, n, n > 0 ? n : 0);
 }
 EXPORT_SYMBOL_GPL(afx_link_write);
 
@@ -288,14 +311,7 @@ long afx_link_read(struct afx_link *l, struct msghdr *msg, size_t len,
 	long n = afx_ring_read(&l->conn.rx, afx_copy_to_iter, &msg->msg_iter,
 			       len, peek);
 
-	if (n == -EPROTO)
-		return afx_link_check(l, -EPROTO, true);
-	if (n > 0 && !peek) {
-		l->stats.bytes_received += n;
-		if (afx_ring_rx_kick(&l->conn.rx))
-			afx_link_notify(l);
-	}
-	return n;
+	return afx_link_taken(l, n, n, n > 0 && !peek);
 }
 EXPORT_SYMBOL_GPL(afx_link_read);
 
@@ -306,14 +322,7 @@ long afx_link_write_rec(struct afx_link *l, struct msghdr *msg, size_t len,
 	long n = afx_ring_write_rec(&l->conn.tx, afx_copy_from_iter,
 				    &msg->msg_iter, len, flags);
 
-	if (n == -EPROTO)
-		return afx_link_check(l, -EPROTO, true);
-	if (n >= 0) {
-		l->stats.bytes_sent += n;
-		if (afx_ring_tx_kick(&l->conn.tx))
-			afx_link_notify(l);
-	}
-	return n;
+	return afx_link_sent(l, n, len);
 }
 EXPORT_SYMBOL_GPL(afx_link_write_rec);
 
@@ -328,14 +337,7 @@ long afx_link_read_rec(struct afx_link *l, struct msghdr *msg, size_t len,
 	long n = afx_ring_read_rec(&l->conn.rx, afx_copy_to_iter,
 				   &msg->msg_iter, len, peek, reclen);
 
-	if (n == -EPROTO)
-		return afx_link_check(l, -EPROTO, true);
-	if (n >= 0 && !peek) {
-		l->stats.bytes_received += *reclen;
-		if (afx_ring_rx_kick(&l->conn.rx))
-			afx_link_notify(l);
-	}
-	return n;
+	return afx_link_taken(l, n, n >= 0 ? *reclen : 0, n >= 0 && !peek);
 }
 EXPORT_SYMBOL_GPL(afx_link_read_rec);
 
@@ -389,6 +391,12 @@ int afx_link_rec_ready(struct afx_link *l, bool consume)
 EXPORT_SYMBOL_GPL(afx_link_rec_ready);
 
 /* ----- Connecting side ----- */
+
+/* vsock records carry the sender's MSG_EOR; AF_XEN's carry no flags. */
+static void afx_link_rec_flags(struct afx_link *l)
+{
+	l->conn.rx.rec_valid = l->type & AFX_REQ_VSOCK ? AFX_REC_EOR : 0;
+}
 
 /*
  * connect_work holds a socket reference while it is queued, so that a
@@ -477,6 +485,7 @@ int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 	err = afx_conn_offer(&l->conn, peer, order);
 	if (err)
 		return err;
+	afx_link_rec_flags(l);
 	l->conn_up = true;
 	afx_debug_connect(l);
 	err = afx_link_peer_get(l);
@@ -535,6 +544,7 @@ int afx_link_accept(struct afx_link *l, const struct afx_xs_incoming *in)
 			      in->order);
 	if (err)
 		return err;
+	afx_link_rec_flags(l);
 	l->conn_up = true;
 	err = afx_link_peer_get(l);
 	if (err)

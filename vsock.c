@@ -330,6 +330,9 @@ static ssize_t afx_vsock_seq_dequeue(struct vsock_sock *vsk,
 			      &reclen);
 	if (n == -EAGAIN)
 		return 0;
+	/* As virtio does: a record that could not be delivered is dropped. */
+	if (n == -EFAULT && !(flags & MSG_PEEK))
+		afx_link_read_rec(l, msg, 0, false, &reclen);
 	if (n < 0)
 		return n;
 	if (l->conn.rx.rec_flags & AFX_REC_EOR)

@@ -53,15 +53,7 @@ static int untouched(const void *p, size_t n)
 	return 1;
 }
 
-/* xs.c's formats: a stream request in four fields, others in five. */
-static int print_req(char *b, size_t n, const struct afx_req_fields *f)
-{
-	if (f->type != AFX_REQ_STREAM)
-		return snprintf(b, n, "%u %u %u %u %llx", f->gref, f->port,
-				f->order, f->type, (unsigned long long)f->nonce);
-	return snprintf(b, n, "%u %u %u %llx", f->gref, f->port, f->order,
-			(unsigned long long)f->nonce);
-}
+#include "parse_print.h"
 
 static void fuzz_text(const u8 *data, size_t size)
 {

@@ -26,14 +26,7 @@
 
 /* ----- the writers' canonical forms (xs.c's xenbus_printf formats) ----- */
 
-static int print_req(char *b, size_t n, const struct afx_req_fields *f)
-{
-	if (f->type != AFX_REQ_STREAM)
-		return snprintf(b, n, "%u %u %u %u %llx", f->gref, f->port,
-				f->order, f->type, (unsigned long long)f->nonce);
-	return snprintf(b, n, "%u %u %u %llx", f->gref, f->port, f->order,
-			(unsigned long long)f->nonce);
-}
+#include "parse_print.h"
 
 static int print_ans(char *b, size_t n, const struct afx_ans_fields *f)
 {

@@ -55,6 +55,7 @@ FUZZ_ARTIFACTS := $(UNIT_DIR)/fuzz-artifacts
 
 PARSE_SRC := $(_unit_p)parse.c
 PARSE_DEPS := $(PARSE_SRC) $(_unit_p)parse.h $(_unit_p)test/parse_user.h \
+	$(_unit_p)test/parse_print.h \
 	$(_unit_p)test/unit_check.h \
 	$(_unit_p)test/unit.mk
 PARSE_TEST := $(UNIT_DIR)/parse_test

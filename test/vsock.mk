@@ -29,3 +29,9 @@ $(_vt_p)build/guest/bin/vsock_%: $(VSOCK_TEST_DIR)/.extracted
 		$(CC) $(VSOCK_TEST_CFLAGS) -I. -I../../include -o $(abspath $@) \
 		vsock_$*.c timeout.c control.c util.c 2> build.log || \
 		{ cat build.log >&2; exit 1; }
+
+# xvsock: vsock checks written with nothing but <linux/vm_sockets.h>.
+GUEST_BINS += $(_vt_p)build/guest/bin/xvsock
+$(_vt_p)build/guest/bin/xvsock: $(_vt_p)test/xvsock.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<

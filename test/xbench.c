@@ -9,7 +9,9 @@
  *   xbench memcpy SIZE SECS
  *   xbench quit T ADDR                stop a server
  *
- * T is xen (ADDR = domid), tcp (ADDR = IPv4), unix (ADDR = path), or
+ * T is xen (ADDR = domid), vsock (ADDR = CID: domid + 2, through
+ * af_xen_vsock; the server listens on vsock port 7002 when AF_VSOCK is
+ * there), tcp (ADDR = IPv4), unix (ADDR = path), or
  * tcplo / xenlo: the same as tcp / xen, labelled as loopback inside one
  * guest (its server: `xbench serve-local`, which also serves unix).
  * Results are printed as CSV lines starting with "BENCH," that
@@ -37,9 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/af_xen.h>
+#include <linux/vm_sockets.h>
 
 #define XEN_PORT	7000
 #define TCP_PORT	7001
+#define VSOCK_PORT	7002
 #define UNIX_PATH	"/tmp/xbench.sock"
 #define MAXMSG		(16 << 20)
 
@@ -99,6 +103,13 @@ static int xconnect(const char *t, const char *addr, int ring)
 		in->sin_port = htons(TCP_PORT);
 		inet_pton(AF_INET, addr, &in->sin_addr);
 		len = sizeof(*in);
+	} else if (!strcmp(t, "vsock")) {
+		struct sockaddr_vm *vm = (void *)&ss;
+
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = atoi(addr);
+		vm->svm_port = VSOCK_PORT;
+		len = sizeof(*vm);
 	} else {
 		struct sockaddr_un *un = (void *)&ss;
 
@@ -175,6 +186,13 @@ static int xlisten(int family)
 		in->sin_family = AF_INET;
 		in->sin_port = htons(TCP_PORT);
 		len = sizeof(*in);
+	} else if (family == AF_VSOCK) {
+		struct sockaddr_vm *vm = (void *)&ss;
+
+		vm->svm_family = AF_VSOCK;
+		vm->svm_cid = VMADDR_CID_ANY;
+		vm->svm_port = VSOCK_PORT;
+		len = sizeof(*vm);
 	} else {
 		struct sockaddr_un *un = (void *)&ss;
 
@@ -184,6 +202,8 @@ static int xlisten(int family)
 		len = sizeof(*un);
 	}
 	fd = socket(family, SOCK_STREAM, 0);
+	if (fd < 0 && family == AF_VSOCK)
+		return -1;	/* no vsock in this guest: not served */
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -195,7 +215,7 @@ static int xlisten(int family)
 /* Accept on every listener; a child per connection; stop on MODE_QUIT. */
 static int serve(int local)
 {
-	struct pollfd p[3];
+	struct pollfd p[4];
 	int n = 0, i, st;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -204,6 +224,8 @@ static int serve(int local)
 	 */
 	if (!local)
 		p[n++].fd = xlisten(AF_XEN);
+	if (!local)
+		p[n].fd = xlisten(AF_VSOCK), n += p[n].fd >= 0;
 	p[n++].fd = xlisten(AF_INET);
 	if (local)
 		p[n++].fd = xlisten(AF_UNIX);

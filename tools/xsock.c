@@ -110,17 +110,24 @@ static void usage(void)
 	      stdout);
 }
 
-static void __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...)
+/* "xsock: what: strerror(errno)", errno kept. */
+static void verr(const char *fmt, va_list ap)
 {
 	int e = errno;
-	va_list ap;
 
 	fputs("xsock: ", stderr);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fprintf(stderr, ": %s\n", strerror(e));
 	errno = e;
+}
+
+static void __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(fmt, ap);
+	va_end(ap);
 }
 
 static void vnote(const char *fmt, va_list ap)
@@ -142,15 +149,11 @@ static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
 /* For xsock_records.c: err_msg, then -1. */
 int xsock_fail(const char *fmt, ...)
 {
-	int e = errno;
 	va_list ap;
 
-	fputs("xsock: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(e));
-	errno = e;
 	return -1;
 }
 
