@@ -284,6 +284,26 @@ static void stat_line(char *buf, size_t n)
 		fclose(f);
 }
 
+/*
+ * No count of @after above its value in @before: grants given back by an
+ * earlier phase may still be on their way down, never up.
+ */
+static int no_more(const char *before, const char *after)
+{
+	char kb[32], ka[32];
+	long vb, va;
+	int nb, na;
+
+	while (sscanf(before, "%31s %ld%n", kb, &vb, &nb) == 2 &&
+	       sscanf(after, "%31s %ld%n", ka, &va, &na) == 2) {
+		if (strcmp(kb, ka) || va > vb)
+			return 0;
+		before += nb;
+		after += na;
+	}
+	return 1;
+}
+
 static int leak(unsigned int cid, unsigned int port, int cycles)
 {
 	char before[256], after[256], name[160];
@@ -306,16 +326,16 @@ static int leak(unsigned int cid, unsigned int port, int cycles)
 	tap(!bad, name, "some cycles failed");
 	for (i = 0; i < 50; i++) {
 		stat_line(after, sizeof(after));
-		if (!strcmp(before, after))
+		if (no_more(before, after))
 			break;
 		usleep(200000);
 	}
 	printf("# af_xen_stat before: %s\n# af_xen_stat after:  %s\n", before,
 	       after);
 	snprintf(name, sizeof(name),
-		 "after %d cycles /proc/net/af_xen_stat is back to its starting values",
+		 "after %d cycles no count in /proc/net/af_xen_stat is above its starting value",
 		 cycles);
-	tap(!strcmp(before, after), name, "not back");
+	tap(no_more(before, after), name, "not back");
 	return failures != 0;
 }
 
