@@ -131,6 +131,9 @@ sparse:
 # paths relative to the module
 # directory, so the pattern matches a source name with or without one.
 LINT_KERNELS ?= $(KERNELS)
+# Both of this machine's cores: lint is most of make check's time before
+# the first boot, when nothing else runs.
+LINT_JOBS ?= 2
 space := $(subst ,, )
 LINT_FINDING := (^|/)($(subst $(space),|,$(sort $(basename $(notdir $(filter %.c %.h,$(KSRC)))))))\.[ch]:[0-9]+(:[0-9]+)?: (warning|error)|^WARNING: |^ERROR: |error:
 lint: $(addprefix lint-,$(LINT_KERNELS))
@@ -141,7 +144,7 @@ lint-%:
 		$(call copy-tree,$$d,$(KSRC)); \
 		if [ -n "$$LINT_INJECT" ]; then \
 			printf '%s\n' "$$LINT_INJECT" >> $$d/grant.c; fi; \
-		scripts/kbuild $* -s M=$(CURDIR)/$$d W=1 C=1 \
+		scripts/kbuild $* -s -j$(LINT_JOBS) M=$(CURDIR)/$$d W=1 C=1 \
 			AFX_DEBUG=$$([ $$dbg = 1 ] && echo 1) modules > $$d.log 2>&1; \
 		rc=$$?; \
 		if grep -E '$(LINT_FINDING)' $$d.log; then \

@@ -374,6 +374,18 @@ int afx_link_unread(struct afx_link *l)
 EXPORT_SYMBOL_GPL(afx_link_unread);
 
 /*
+ * Payload bytes of the records waiting (vsock's SIOCINQ on seqpacket).
+ * A header that lies counts as nothing here: the read resets the link.
+ */
+long afx_link_rec_bytes(struct afx_link *l)
+{
+	if (!l->conn_up || l->broken)
+		return 0;
+	return max(afx_ring_rec_bytes(&l->conn.rx), 0L);
+}
+EXPORT_SYMBOL_GPL(afx_link_rec_bytes);
+
+/*
  * A whole record to read: 1, 0 if none, or -errno.  A record header the
  * peer lied in resets the link here, as a read of it would.
  */

@@ -62,6 +62,7 @@ void afx_link_rx_rearm(struct afx_link *l);
 void afx_link_shutdown(struct afx_link *l, int mode);
 int afx_link_unsent(struct afx_link *l);
 int afx_link_unread(struct afx_link *l);
+long afx_link_rec_bytes(struct afx_link *l);
 int afx_link_rec_ready(struct afx_link *l, bool consume);
 long afx_link_write(struct afx_link *l, struct msghdr *msg, size_t len);
 long afx_link_read(struct afx_link *l, struct msghdr *msg, size_t len,

@@ -292,25 +292,61 @@ long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
  * only, so a partial header, a flag the reader does not take, a length
  * above the largest record or one beyond the fill level is a lie.
  */
-int afx_ring_rec_avail(struct afx_ring *r, __u32 *len)
+/*
+ * The header at @idx, with @room bytes from there to prod: read once
+ * into private memory, then checked against the ring, never trusted.
+ */
+static int afx_ring_rec_hdr(struct afx_ring *r, __u32 idx, __u32 room,
+			    __u32 *len, __u32 *flags)
 {
-	int avail = afx_ring_rx_avail(r);
 	__u32 hdr;
 	__u8 *h = (__u8 *)&hdr;
 
-	if (avail <= 0)
-		return avail;
-	if ((__u32)avail < AFX_REC_HDR)
+	if (room < AFX_REC_HDR)
 		return -EPROTO;
-	afx_ring_copy(r, afx_ring_hdr_copy, &h, r->idx, AFX_REC_HDR);
-	if ((hdr & AFX_REC_FLAGS) & ~r->rec_valid)
-		return -EPROTO;
-	r->rec_flags = hdr & AFX_REC_FLAGS;
+	afx_ring_copy(r, afx_ring_hdr_copy, &h, idx, AFX_REC_HDR);
+	*flags = hdr & AFX_REC_FLAGS;
 	hdr &= ~AFX_REC_FLAGS;
-	if (hdr > afx_ring_rec_max(r) || hdr > (__u32)avail - AFX_REC_HDR)
+	if ((*flags & ~r->rec_valid) || hdr > afx_ring_rec_max(r) ||
+	    hdr > room - AFX_REC_HDR)
 		return -EPROTO;
 	*len = hdr;
+	return 0;
+}
+
+int afx_ring_rec_avail(struct afx_ring *r, __u32 *len)
+{
+	int avail = afx_ring_rx_avail(r), err;
+	__u32 flags;
+
+	if (avail <= 0)
+		return avail;
+	err = afx_ring_rec_hdr(r, r->idx, avail, len, &flags);
+	if (err)
+		return err;
+	r->rec_flags = flags;
 	return 1;
+}
+
+/*
+ * Payload bytes of every whole record queued (vsock's SIOCINQ on
+ * seqpacket), or -EPROTO at the first header that lies.
+ */
+long afx_ring_rec_bytes(struct afx_ring *r)
+{
+	int avail = afx_ring_rx_avail(r);
+	__u32 off = 0, len, flags;
+	long sum = 0;
+
+	if (avail <= 0)
+		return avail;
+	while (off < (__u32)avail) {
+		if (afx_ring_rec_hdr(r, r->idx + off, avail - off, &len, &flags))
+			return -EPROTO;
+		sum += len;
+		off += AFX_REC_HDR + len;
+	}
+	return sum;
 }
 
 /*

@@ -108,6 +108,7 @@ static inline __u32 afx_ring_rec_max(const struct afx_ring *r)
 long afx_ring_write_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 			size_t len, __u32 flags);
 int afx_ring_rec_avail(struct afx_ring *r, __u32 *len);
+long afx_ring_rec_bytes(struct afx_ring *r);
 long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 		       size_t buflen, bool peek, __u32 *reclen);
 

@@ -260,6 +260,28 @@ static s64 afx_vsock_has_data(struct vsock_sock *vsk)
 	return max(n, 0);	/* errors reach the core through sk_err */
 }
 
+/* The core's stream_has_data: SIOCINQ too, so records count payload only. */
+static s64 afx_vsock_stream_has_data(struct vsock_sock *vsk)
+{
+	if (sk_vsock(vsk)->sk_type == SOCK_SEQPACKET)
+		return afx_link_rec_bytes(&afx_vs(vsk)->link);
+	return afx_vsock_has_data(vsk);
+}
+
+/*
+ * What a stream may still send: the buffer size bounds the bytes the
+ * peer has not read, as vsock's credit does, even when it is lowered
+ * after connect() below the ring that was sized then.
+ */
+static s64 afx_vsock_window(struct vsock_sock *vsk)
+{
+	struct afx_link *l = &afx_vs(vsk)->link;
+
+	if (sk_vsock(vsk)->sk_type != SOCK_STREAM)
+		return S64_MAX;
+	return max_t(s64, (s64)vsk->buffer_size - afx_link_unsent(l), 0);
+}
+
 /* Free space; for seqpacket, none until the record waiting fits whole. */
 static s64 afx_vsock_has_space(struct vsock_sock *vsk)
 {
@@ -269,13 +291,14 @@ static s64 afx_vsock_has_space(struct vsock_sock *vsk)
 	afx_vsock_sync(xv);
 	if (n <= 0 || n < xv->seq_need)
 		return 0;
-	return n;
+	return min_t(s64, n, afx_vsock_window(vsk));
 }
 
 static ssize_t afx_vsock_enqueue(struct vsock_sock *vsk, struct msghdr *msg,
 				 size_t len)
 {
-	return afx_link_write(&afx_vs(vsk)->link, msg, len);
+	len = min_t(s64, len, afx_vsock_window(vsk));
+	return len ? afx_link_write(&afx_vs(vsk)->link, msg, len) : 0;
 }
 
 static ssize_t afx_vsock_dequeue(struct vsock_sock *vsk, struct msghdr *msg,
@@ -466,9 +489,14 @@ static bool afx_vsock_has_remote_cid(struct vsock_sock *vsk, u32 cid)
 #endif
 
 #ifdef AFX_VSOCK_HAS_UNSENT_BYTES
+/*
+ * SIOCOUTQ and SO_LINGER: vsock counts bytes not yet handed to the peer
+ * (virtio's queued packets).  A send here writes straight into the ring
+ * the peer maps, so nothing ever waits in this guest.
+ */
 static ssize_t afx_vsock_unsent_bytes(struct vsock_sock *vsk)
 {
-	return afx_link_unsent(&afx_vs(vsk)->link);
+	return 0;
 }
 #endif
 
@@ -577,7 +605,7 @@ static const struct vsock_transport afx_vsock_transport = {
 	.dgram_allow = afx_vsock_dgram_allow,
 	.stream_dequeue = afx_vsock_dequeue,
 	.stream_enqueue = afx_vsock_enqueue,
-	.stream_has_data = afx_vsock_has_data,
+	.stream_has_data = afx_vsock_stream_has_data,
 	.stream_has_space = afx_vsock_has_space,
 	.stream_rcvhiwat = afx_vsock_rcvhiwat,
 	.stream_is_active = afx_vsock_is_active,

@@ -23,11 +23,13 @@ build/warn/afx_warn.ko: $(_h_p)test/warn/warn.c $(_h_p)test/warn/Kbuild
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/warn modules
 
 GUEST_BINS += $(HARNESS_BIN)/xbench
-$(HARNESS_BIN)/xbench: $(_h_p)test/xbench.c $(_h_p)include/uapi/linux/af_xen.h
+$(HARNESS_BIN)/xbench: $(addprefix $(_h_p)test/,xbench.c xbench_conn.c xbench.h) \
+		$(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $<
+	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)
 
 GUEST_BINS += $(HARNESS_BIN)/reliab
-$(HARNESS_BIN)/reliab: $(_h_p)test/reliab.c $(_h_p)include/uapi/linux/af_xen.h
+$(HARNESS_BIN)/reliab: $(addprefix $(_h_p)test/,reliab.c reliab_death.c reliab.h) \
+		$(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -Wextra -Werror -pthread -I $(_h_p)include/uapi -o $@ $<
+	$(CC) -static -O2 -Wall -Wextra -Werror -pthread -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)

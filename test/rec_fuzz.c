@@ -126,6 +126,17 @@ static void do_read(struct fz *f, size_t len, size_t limit, bool peek)
 	u32 rl = 0, before = f->rx.idx, prod = f->sh.prod;
 	long n;
 
+	n = afx_ring_rec_bytes(&f->rx);
+	ASSERT(n == -EPROTO ? f->poked : n >= 0 && n <= (long)f->size,
+	       "queued payload %ld", n);
+	if (!f->poked) {
+		long sum = 0;
+		u32 i;
+
+		for (i = f->tail; i != f->head; i++)
+			sum += f->qlen[i % MAXQ];
+		ASSERT(n == sum, "queued payload %ld, wrote %ld", n, sum);
+	}
 	n = afx_ring_read_rec(&f->rx, copy_out, &c, len, peek, &rl);
 	ASSERT(f->rx.idx - before <= prod - before,
 	       "consumed %u bytes past prod", f->rx.idx - prod);

@@ -238,6 +238,39 @@ static void t_eor_flag(void)
 	      p.rx.rec_flags == 0, "second record: 3 bytes, no EOR");
 }
 
+/* Payload bytes queued (SIOCINQ), headers left out; a lie is EPROTO. */
+static void t_rec_bytes(void)
+{
+	u8 buf[SIZE] = { 0 };
+	struct pair p;
+	struct cur c = { buf, 0, SIZE };
+	u32 sizes[] = { 0, 64, 1, 1000, 0, 7 }, i, sum = 0, hdr;
+
+	pair_init(&p, SIZE - 6);	/* headers and payload wrap */
+	CHECK(afx_ring_rec_bytes(&p.rx) == 0, "empty ring: not 0");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		c.pos = 0;
+		CHECK(afx_ring_write_rec(&p.tx, from_cur, &c, sizes[i], 0) ==
+		      (long)sizes[i], "write %u", sizes[i]);
+		sum += sizes[i];
+		CHECK(afx_ring_rec_bytes(&p.rx) == sum, "after %u records: %ld, want %u",
+		      i + 1, afx_ring_rec_bytes(&p.rx), sum);
+	}
+	CHECK(get(&p, buf, sizeof(buf), false, &i) == 0, "read the empty record");
+	CHECK(afx_ring_rec_bytes(&p.rx) == sum, "after one read: %ld, want %u",
+	      afx_ring_rec_bytes(&p.rx), sum);
+	/* The last header lies: its length runs past prod. */
+	pair_init(&p, 0);
+	c.pos = 0;
+	afx_ring_write_rec(&p.tx, from_cur, &c, 10, 0);
+	hdr = 100;
+	memcpy(p.data + AFX_REC_HDR + 10, &hdr, sizeof(hdr));
+	p.sh.prod += AFX_REC_HDR + 20;
+	CHECK(afx_ring_rec_bytes(&p.rx) == -EPROTO, "a lying second header: %ld",
+	      afx_ring_rec_bytes(&p.rx));
+	CHECK(p.sh.cons == 0, "consumed");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -253,6 +286,8 @@ static const struct {
 	  t_lying_headers },
 	{ "the EOR flag travels in the header when the reader takes it",
 	  t_eor_flag },
+	{ "queued payload bytes leave headers out; a lying header is EPROTO",
+	  t_rec_bytes },
 };
 
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))

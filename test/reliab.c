@@ -43,16 +43,12 @@
 #include <unistd.h>
 #include <linux/af_xen.h>
 
-#define DYING_PORT	8100
-#define ECHO_PORT	8101
-#define BACKLOG_PORT	8102
-#define LOCAL_PORT	8103
-#define KILL_PORT	8104
-#define SEQ_ECHO_PORT	8105	/* reliab serve: SOCK_SEQPACKET echo */
+#include "reliab.h"
 
-static int failures;
 
-static double now(void)
+int failures;
+
+double now(void)
 {
 	struct timespec ts;
 
@@ -60,7 +56,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void tap(int ok, const char *name, const char *fmt, ...)
+void tap(int ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,7 +72,7 @@ static void tap(int ok, const char *name, const char *fmt, ...)
 	printf("\n");
 }
 
-static struct sockaddr_xen xaddr(int domid, int port)
+struct sockaddr_xen xaddr(int domid, int port)
 {
 	struct sockaddr_xen sa = { .sxen_family = AF_XEN };
 
@@ -85,7 +81,7 @@ static struct sockaddr_xen xaddr(int domid, int port)
 	return sa;
 }
 
-static int xlisten_type(int port, int backlog, int type)
+int xlisten_type(int port, int backlog, int type)
 {
 	struct sockaddr_xen sa = xaddr(XEN_DOMID_ANY, port);
 	int fd = socket(AF_XEN, type, 0);
@@ -97,12 +93,12 @@ static int xlisten_type(int port, int backlog, int type)
 	return fd;
 }
 
-static int xlisten(int port, int backlog)
+int xlisten(int port, int backlog)
 {
 	return xlisten_type(port, backlog, SOCK_STREAM);
 }
 
-static int xconnect_type(int domid, int port, int type)
+int xconnect_type(int domid, int port, int type)
 {
 	struct sockaddr_xen sa = xaddr(domid, port);
 	int fd, i;
@@ -117,16 +113,12 @@ static int xconnect_type(int domid, int port, int type)
 	return -1;
 }
 
-static int xconnect(int domid, int port)
+int xconnect(int domid, int port)
 {
 	return xconnect_type(domid, port, SOCK_STREAM);
 }
 
 /* ----- what the module and xenstore hold ----- */
-
-struct held {
-	long sockets, grants, mapped, evtchns, watches, slab, nodes;
-};
 
 static long slab_per_page = 1;
 
@@ -159,7 +151,7 @@ static long xs_nodes(void)
 	return n;
 }
 
-static void held_now(struct held *h)
+void held_now(struct held *h)
 {
 	FILE *f = fopen("/proc/net/af_xen_stat", "r");
 	char key[32];
@@ -184,7 +176,7 @@ static void held_now(struct held *h)
 	h->nodes = xs_nodes();
 }
 
-static void held_print(const char *when, const struct held *h)
+void held_print(const char *when, const struct held *h)
 {
 	printf("# %s: sockets %ld grants %ld mapped %ld evtchns %ld watches %ld slab %ld xenstore-nodes %ld\n",
 	       when, h->sockets, h->grants, h->mapped, h->evtchns, h->watches,
@@ -196,7 +188,7 @@ static void held_print(const char *when, const struct held *h)
  * a few seconds.  The slab count may stay up by one slab's worth of
  * objects cached per CPU, but must not grow with the number of cycles.
  */
-static int held_back(const struct held *base, struct held *h)
+int held_back(const struct held *base, struct held *h)
 {
 	int i;
 
@@ -209,99 +201,6 @@ static int held_back(const struct held *base, struct held *h)
 			return 1;
 		usleep(200000);
 	}
-	return 0;
-}
-
-/* ----- dying peer ----- */
-
-static const char dying_ops[] = "rwpas";
-static const char *const dying_names[] = {
-	"read", "write on a full ring", "poll", "accept after the peer died",
-	"read after a clean shutdown",
-};
-
-static int blocked_call(int fd, char op, int *err)
-{
-	static char buf[65536];
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t r = 0;
-
-	switch (op) {
-	case 'w':
-		do
-			r = send(fd, buf, sizeof(buf), MSG_NOSIGNAL);
-		while (r > 0);
-		break;
-	case 'p':
-		if (poll(&p, 1, 60000) <= 0)
-			return -2;
-		r = recv(fd, buf, 1, 0);	/* learn what happened */
-		break;
-	default:
-		r = recv(fd, buf, 1, 0);
-	}
-	*err = errno;
-	return r;
-}
-
-static int dying_server(int trials)
-{
-	int lfd = xlisten(DYING_PORT, 4), t, ok = 0;
-	struct held base, h;
-
-	held_now(&base);
-	for (t = 1; t <= trials; t++) {
-		char op = dying_ops[(t - 1) % 5];
-		double t0, dt;
-		int fd, r, err = 0;
-
-		if (op == 'a')
-			sleep(8);	/* let the client connect and die first */
-		fd = accept(lfd, NULL, NULL);
-		if (fd < 0) {
-			tap(0, "dying peer", "trial %d: accept: %s", t,
-			    strerror(errno));
-			continue;
-		}
-		t0 = now();
-		r = blocked_call(fd, op, &err);
-		dt = now() - t0;
-		close(fd);
-		printf("# trial %d (%s): returned %d (%s) after %.2f s\n", t,
-		       dying_names[(t - 1) % 5], r, r < 0 ? strerror(err) : "EOF",
-		       dt);
-		if (op == 's' ? r == 0 : r < 0 && err == ECONNRESET) {
-			/* destroyed 3 s after the client started; 5 s to notice */
-			if (dt <= 3 + 5 + 1)
-				ok++;
-			else
-				printf("# trial %d: too slow\n", t);
-		}
-	}
-	tap(ok == trials, "dying peer: blocked read/write/poll/accept return ECONNRESET (or EOF after shutdown) within 5 s",
-	    "%d of %d trials", ok, trials);
-	printf("# dying peer: %d of %d trials\n", ok, trials);
-	tap(held_back(&base, &h), "dying peer: resources freed after the trials",
-	    "still held");
-	held_print("after the dying-peer trials", &h);
-	close(lfd);
-	return failures != 0;
-}
-
-static int dying_client(int domid)
-{
-	int me = atoi(getenv("MY_DOMID") ? getenv("MY_DOMID") : "2");
-	char op = dying_ops[(me - 2) % 5];
-	int fd = xconnect(domid, DYING_PORT);
-
-	if (fd < 0)
-		return 1;
-	if (op == 's')
-		shutdown(fd, SHUT_WR);
-	printf("# client in domain %d connected for '%c'; waiting to be destroyed\n",
-	       me, op);
-	fflush(stdout);
-	pause();
 	return 0;
 }
 
@@ -359,12 +258,6 @@ static __attribute__((noreturn)) int serve(void)
 }
 
 /* ----- leaks ----- */
-
-/* The test payload: byte i of a stream. */
-static unsigned char pattern(long i)
-{
-	return (unsigned char)(i * 131 + (i >> 12));
-}
 
 /*
  * Connect, send BYTES through the echo server and check what comes back,
@@ -793,134 +686,6 @@ static int unanswered(int domid)
 	return 0;
 }
 
-/* ----- a peer process killed mid-transfer ----- */
-
-struct kill_writer {
-	int fd, err;
-	long sent;
-	double dt;
-};
-
-/* Write until the killed reader's end makes the write fail. */
-static void *kill_write(void *arg)
-{
-	struct kill_writer *w = arg;
-	static char buf[65536];
-	double t0 = now();
-	ssize_t n;
-
-	memset(buf, 0x5a, sizeof(buf));
-	while ((n = send(w->fd, buf, sizeof(buf), MSG_NOSIGNAL)) > 0)
-		w->sent += n;
-	w->err = errno;
-	w->dt = now() - t0;
-	return NULL;
-}
-
-/* Read the killed writer's stream, checking every byte, up to its end. */
-static long kill_read(int fd, int *bad, int *err)
-{
-	static unsigned char buf[65536];
-	long got = 0;
-	ssize_t n, i;
-
-	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		for (i = 0; i < n; i++)
-			if (buf[i] != pattern(got + i))
-				(*bad)++;
-		got += n;
-	}
-	*err = n < 0 ? errno : 0;
-	return got;
-}
-
-static int killed_server(void)
-{
-	struct kill_writer w = { 0 };
-	struct held base, h;
-	int lfd, a, b, bad = 0, err;
-	pthread_t th;
-	double t0, dt;
-	long got;
-
-	held_now(&base);
-	lfd = xlisten(KILL_PORT, 4);
-	a = accept(lfd, NULL, NULL);	/* the client writes on this one */
-	b = accept(lfd, NULL, NULL);	/* and never reads this one */
-	t0 = now();
-	w.fd = b;
-	pthread_create(&th, NULL, kill_write, &w);
-	got = kill_read(a, &bad, &err);
-	dt = now() - t0;
-	pthread_join(th, NULL);
-	printf("# killed peer: read %ld bytes, then %s after %.2f s; writer sent %ld bytes, then %s after %.2f s\n",
-	       got, err ? strerror(err) : "EOF", dt, w.sent, strerror(w.err), w.dt);
-	tap(got > 0 && !bad && (!err || err == ECONNRESET) && dt < 6,
-	    "killed peer: a reader sees every byte the SIGKILLed writer sent, then EOF, within 5 s of the kill",
-	    "%ld bytes, %d wrong, %s after %.2f s", got, bad,
-	    err ? strerror(err) : "EOF", dt);
-	tap((w.err == EPIPE || w.err == ECONNRESET) && w.dt < 6,
-	    "killed peer: a writer blocked on the full ring of a SIGKILLed reader gets EPIPE or ECONNRESET within 5 s",
-	    "%s after %.2f s", strerror(w.err), w.dt);
-	close(a);
-	close(b);
-	close(lfd);
-	tap(held_back(&base, &h), "killed peer: server-side resources freed",
-	    "not back to the baseline");
-	held_print("after the killed peer", &h);
-	return 0;
-}
-
-/* The victim: streams on one connection, never reads the other. */
-static void kill_victim(int domid, int ready)
-{
-	int a = xconnect(domid, KILL_PORT), b = xconnect(domid, KILL_PORT);
-	static unsigned char buf[65536];
-	long off = 0;
-	size_t i;
-
-	if (a < 0 || b < 0)
-		exit(1);
-	if (write(ready, "x", 1) != 1)
-		exit(1);
-	for (;;) {
-		for (i = 0; i < sizeof(buf); i++)
-			buf[i] = pattern(off + i);
-		if (send(a, buf, sizeof(buf), 0) != sizeof(buf))
-			exit(1);
-		off += sizeof(buf);
-	}
-}
-
-static int killed_client(int domid)
-{
-	struct held base, h;
-	int p[2], st;
-	pid_t pid;
-	char c;
-
-	held_now(&base);
-	if (pipe(p))
-		return 1;
-	pid = fork();
-	if (!pid)
-		kill_victim(domid, p[1]);
-	if (read(p[0], &c, 1) != 1) {
-		tap(0, "killed peer: victim connected", "it did not");
-		return 1;
-	}
-	sleep(1);	/* mid-transfer: the stream is flowing */
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	tap(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-	    "killed peer: the transferring process died of SIGKILL",
-	    "status %#x", st);
-	tap(held_back(&base, &h), "killed peer: the killed process's sockets are freed in its own guest",
-	    "not back to the baseline");
-	held_print("after SIGKILL", &h);
-	return 0;
-}
-
 /* ----- module reload cycles ----- */
 
 /* 1 MiB through the echo server and back, checked; silent. */
@@ -972,3 +737,4 @@ int main(int argc, char **argv)
 	}
 	return failures != 0;
 }
+

@@ -203,7 +203,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: xattack victim|attacker --peer-ip IP --peer-domid D\n"
-		"               [--my-domid D] [--control-port P]\n");
+		"               [--my-domid D] [--control-port P]\n"
+		"               [--front af_xen|vsock]\n");
 	exit(2);
 }
 
@@ -224,6 +225,8 @@ int main(int argc, char **argv)
 			self = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--control-port"))
 			o.port = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--front"))
+			o.vsock = !strcmp(argv[i + 1], "vsock");
 		else
 			usage();
 	}

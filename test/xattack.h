@@ -121,7 +121,14 @@ struct xa_opts {
 	uint16_t peer;
 	uint16_t self;
 	int port;
+	int vsock;	/* --front vsock: the victim's sockets are AF_VSOCK */
 };
+
+/*
+ * The request's type field (docs/protocol.md): a vsock stream is type
+ * 257 and says so; an AF_XEN stream leaves the field out.
+ */
+#define XA_TYPE_VSOCK_STREAM	257
 
 int attacker_main(const struct xa_opts *o);
 int victim_main(const struct xa_opts *o);

@@ -52,6 +52,18 @@ static void hconn_drop(struct hconn *h)
 	h->efd = -1;
 }
 
+/* A connect request: AF_XEN streams' four fields, or five with vsock's type. */
+static int req_value(char *buf, size_t n, unsigned int gref, int port,
+		     unsigned int order, uint64_t nonce)
+{
+	if (opt->vsock)
+		return snprintf(buf, n, "%u %d %u %u %llx", gref, port, order,
+				XA_TYPE_VSOCK_STREAM,
+				(unsigned long long)nonce);
+	return snprintf(buf, n, "%u %d %u %llx", gref, port, order,
+			(unsigned long long)nonce);
+}
+
 static void req_path(char *buf, size_t n, unsigned int sport,
 		     unsigned int cport)
 {
@@ -198,8 +210,8 @@ static void cmd_conn(int cfd, const char *args)
 		ctl_send(cfd, "ERR offer: %d", err);
 		return;
 	}
-	n = snprintf(val, sizeof(val), "%u %u %u %llx", cur.g.refs[0],
-		     cur.port, req_order, (unsigned long long)nonce);
+	n = req_value(val, sizeof(val), cur.g.refs[0], cur.port, req_order,
+		      nonce);
 	snprintf(prefix, sizeof(prefix), "%llx ", (unsigned long long)nonce);
 	do_request(cfd, sport, cport, val, n, prefix);
 }
@@ -348,8 +360,8 @@ static int flood_send(struct flood *f, unsigned int i)
 	}
 	f->last_port = port;
 	f->nonce[i] = rnd64();
-	l = snprintf(val, sizeof(val), "%u %d %u %llx", f->h.g.refs[0], port,
-		     f->ro, (unsigned long long)f->nonce[i]);
+	l = req_value(val, sizeof(val), f->h.g.refs[0], port, f->ro,
+		      f->nonce[i]);
 	req_path(rp, sizeof(rp), f->sport, f->cport0 + i);
 	return xs_write(&xs, rp, val, l);
 }
@@ -529,6 +541,20 @@ static int still_there(const char *path)
 	return !xs_read(&xs, path, v, sizeof(v), &l);
 }
 
+/* The victim's request: vsock's must name its type, AF_XEN's must not. */
+static int parse_request(const char *val, unsigned int *gref,
+			 unsigned int *rport, unsigned int *order,
+			 unsigned long long *nonce)
+{
+	unsigned int type;
+
+	if (opt->vsock)
+		return sscanf(val, "%u %u %u %u %llx", gref, rport, order,
+			      &type, nonce) != 5 ||
+			type != XA_TYPE_VSOCK_STREAM;
+	return sscanf(val, "%u %u %u %llx", gref, rport, order, nonce) != 4;
+}
+
 /*
  * HL <sport> <variant> <mode>: answer the victim's connect on @sport.
  * mode good: a correct answer; badgood: @variant, then 300 ms later the
@@ -550,7 +576,7 @@ static void cmd_hl(int cfd, const char *args)
 	}
 	hconn_drop(&cur);
 	if (find_request(sport, &cport, val, sizeof(val)) ||
-	    sscanf(val, "%u %u %u %llx", &gref, &rport, &order, &nonce) != 4) {
+	    parse_request(val, &gref, &rport, &order, &nonce)) {
 		ctl_send(cfd, "ERR no request on port %u", sport);
 		return;
 	}

@@ -31,11 +31,15 @@ struct logmark {
 void log_mark(struct logmark *m);
 void log_check(struct logmark *m, const char *attack);
 
-/* AF_XEN helpers; errors are positive errno values or -errno fds. */
+/*
+ * The victim's sockets (AF_XEN, or AF_VSOCK with --front vsock); errors
+ * are positive errno values or -errno fds.
+ */
 int af_socket(int ring_size);
 int af_listen(unsigned int port, int backlog);
 int af_connect(int fd, unsigned int domid, unsigned int port);
 void set_timeouts(int fd, int ms);
+int sock_err_after(int fd, ssize_t r);
 const char *errname(int e);
 
 int victim_cases(void);

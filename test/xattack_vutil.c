@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xattack victim: support for the cases, the legitimate loopback stream
- * that runs beside every attack, and the checks after them (resources
- * back where they were, kernel log lines naming the attacker).
+ * that runs beside every attack (AF_XEN, whichever front end the victim's
+ * sockets use), and the checks after them (resources back where they
+ * were, kernel log lines naming the attacker).
  */
 #include "xattack_victim.h"
 
@@ -17,6 +18,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 #include <linux/af_xen.h>
+#include <linux/vm_sockets.h>
 
 int g_ctl = -1;
 const struct xa_opts *g_opt;
@@ -146,38 +148,60 @@ void log_check(struct logmark *m, const char *attack)
 	}
 }
 
-/* ----- AF_XEN ----- */
+/* ----- The victim's sockets: AF_XEN, or AF_VSOCK with --front vsock ----- */
 
-static struct sockaddr_xen xaddr(unsigned int domid, unsigned int port)
+/* vsock's default connect timeout is 2 s; the cases expect AF_XEN's 5 s. */
+#define VSOCK_CONNECT_TIMEOUT_S	5
+
+static int sock_new(int vsock, int ring_size)
 {
-	struct sockaddr_xen a;
+	int fd = socket(vsock ? AF_VSOCK : g_family, SOCK_STREAM, 0);
+	struct timeval tv = { .tv_sec = VSOCK_CONNECT_TIMEOUT_S };
+	unsigned long long size = ring_size;
 
-	memset(&a, 0, sizeof(a));
-	a.sxen_family = g_family;
-	a.sxen_domid = domid;
-	a.sxen_port = port;
-	return a;
-}
-
-int af_socket(int ring_size)
-{
-	int fd = socket(g_family, SOCK_STREAM, 0);
-
-	if (fd >= 0 && ring_size > 0)
-		setsockopt(fd, g_family, XEN_SO_RING_SIZE, &ring_size,
-			   sizeof(ring_size));
+	if (fd < 0 || !vsock) {
+		if (fd >= 0 && ring_size > 0)
+			setsockopt(fd, g_family, XEN_SO_RING_SIZE, &ring_size,
+				   sizeof(ring_size));
+		return fd;
+	}
+	setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD, &tv,
+		   sizeof(tv));
+	if (ring_size > 0)
+		setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &size,
+			   sizeof(size));
 	return fd;
 }
 
-/* A non-blocking listener on @port for any domain. */
-int af_listen(unsigned int port, int backlog)
+/* sockaddr_xen or sockaddr_vm for (@domid, @port); vsock's CID is domid + 2. */
+static socklen_t sock_addr(int vsock, struct sockaddr_storage *ss,
+			   unsigned int domid, unsigned int port)
 {
-	struct sockaddr_xen a = xaddr(XEN_DOMID_ANY, port);
-	int fd = af_socket(0), e;
+	struct sockaddr_xen *x = (struct sockaddr_xen *)ss;
+	struct sockaddr_vm *v = (struct sockaddr_vm *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (!vsock) {
+		x->sxen_family = g_family;
+		x->sxen_domid = domid;
+		x->sxen_port = port;
+		return sizeof(*x);
+	}
+	v->svm_family = AF_VSOCK;
+	v->svm_cid = domid == XEN_DOMID_ANY ? VMADDR_CID_ANY : domid + 2;
+	v->svm_port = port;
+	return sizeof(*v);
+}
+
+static int sock_listen(int vsock, unsigned int port, int backlog)
+{
+	struct sockaddr_storage a;
+	socklen_t len = sock_addr(vsock, &a, XEN_DOMID_ANY, port);
+	int fd = sock_new(vsock, 0), e;
 
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog)) {
+	if (bind(fd, (struct sockaddr *)&a, len) || listen(fd, backlog)) {
 		e = errno;
 		close(fd);
 		return -e;
@@ -186,13 +210,47 @@ int af_listen(unsigned int port, int backlog)
 	return fd;
 }
 
-int af_connect(int fd, unsigned int domid, unsigned int port)
+static int sock_connect(int vsock, int fd, unsigned int domid,
+			unsigned int port)
 {
-	struct sockaddr_xen a = xaddr(domid, port);
+	struct sockaddr_storage a;
+	socklen_t len = sock_addr(vsock, &a, domid, port);
 
 	if (fd < 0)
 		return EBADF;
-	return connect(fd, (struct sockaddr *)&a, sizeof(a)) ? errno : 0;
+	return connect(fd, (struct sockaddr *)&a, len) ? errno : 0;
+}
+
+int af_socket(int ring_size)
+{
+	return sock_new(g_opt->vsock, ring_size);
+}
+
+/* A non-blocking listener on @port for any domain. */
+int af_listen(unsigned int port, int backlog)
+{
+	return sock_listen(g_opt->vsock, port, backlog);
+}
+
+int af_connect(int fd, unsigned int domid, unsigned int port)
+{
+	return sock_connect(g_opt->vsock, fd, domid, port);
+}
+
+/*
+ * The errno a reset left: vsock's core reports it to a caller blocked at
+ * the time, and to a later one only as EOF (EPIPE when sending), with
+ * the reason in SO_ERROR.
+ */
+int sock_err_after(int fd, ssize_t r)
+{
+	int e = r < 0 ? errno : 0, so = 0;
+	socklen_t len = sizeof(so);
+
+	if (!g_opt->vsock || (r != 0 && e != EPIPE))
+		return e;
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len);
+	return so ? so : e;
 }
 
 void set_timeouts(int fd, int ms)
@@ -280,12 +338,12 @@ static struct loop loop;
 
 static int loop_start(void)
 {
-	int lfd = af_listen(LOOP_PORT, 1), e;
+	int lfd = sock_listen(0, LOOP_PORT, 1), e;
 
 	if (lfd < 0)
 		return -lfd;
-	loop.wfd = af_socket(0);
-	e = af_connect(loop.wfd, XEN_DOMID_SELF, LOOP_PORT);
+	loop.wfd = sock_new(0, 0);
+	e = sock_connect(0, loop.wfd, XEN_DOMID_SELF, LOOP_PORT);
 	if (!e) {
 		fcntl(lfd, F_SETFL, 0);
 		loop.rfd = accept(lfd, NULL, NULL);

@@ -3,11 +3,15 @@
  * xbench: the measurements behind `make bench`.
  *
  *   xbench serve                      in one guest: sink/echo server on
- *                                     AF_XEN port 7000 and TCP port 7001
+ *                                     AF_XEN port 7000 and TCP port 7001,
+ *                                     connection server on 7003 and 7004
  *   xbench tput T ADDR MSG SECS [STREAMS [RING]]
  *   xbench rtt T ADDR COUNT
  *   xbench memcpy SIZE SECS
  *   xbench quit T ADDR                stop a server
+ *   xbench connect T ADDR COUNT [RING]
+ *   xbench cps T ADDR SECS [PROCS [RING]]
+ *   xbench maxconn T ADDR RING CAP [LIMIT [AT MSG SECS]]
  *
  * T is xen (ADDR = domid), vsock (ADDR = CID: domid + 2, through
  * af_xen_vsock; the server listens on vsock port 7002 when AF_VSOCK is
@@ -19,6 +23,11 @@
  *   BENCH,tput,T,MSG,RING,STREAMS,MB/s,NTF_TX_PER_MB,NTF_RX_PER_MB
  *   BENCH,rtt,T,1,0,1,MEDIAN_US,P99_US,0
  *   BENCH,memcpy,-,SIZE,0,1,MB/s,0,0
+ * and, from the connection benchmarks (xbench_conn.c, which see):
+ *   BENCH,connect,T,1,RING,1,P50_US,P99_US,CYCLE_P50_US
+ *   BENCH,cps,T,1,RING,PROCS,CONNECTS_PER_S,FAILED,CONNECTS
+ *   BENCH,maxconn,T,CAP,RING,1,MAX_OPEN,ERRNO,SERVER_LEFT
+ *   BENCH,openload,T,MSG,0,1,MB/s,OPEN,HOLD_RING
  * Throughput is taken at the sender from the first byte to the
  * receiver's acknowledgement of end-of-file, so no byte still sitting in
  * a socket buffer is counted as moved.
@@ -27,12 +36,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -40,12 +49,7 @@
 #include <unistd.h>
 #include <linux/af_xen.h>
 #include <linux/vm_sockets.h>
-
-#define XEN_PORT	7000
-#define TCP_PORT	7001
-#define VSOCK_PORT	7002
-#define UNIX_PATH	"/tmp/xbench.sock"
-#define MAXMSG		(16 << 20)
+#include "xbench.h"
 
 enum { MODE_SINK = 'S', MODE_ECHO = 'P', MODE_QUIT = 'Q' };
 
@@ -54,7 +58,7 @@ struct hdr {
 	uint32_t msg;
 };
 
-static double now(void)
+double now(void)
 {
 	struct timespec ts;
 
@@ -62,13 +66,13 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void die(const char *what)
+void die(const char *what)
 {
 	fprintf(stderr, "xbench: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
-static int full(int fd, void *buf, size_t len, int wr)
+int full(int fd, void *buf, size_t len, int wr)
 {
 	char *p = buf;
 
@@ -83,40 +87,48 @@ static int full(int fd, void *buf, size_t len, int wr)
 	return 0;
 }
 
-static int xconnect(const char *t, const char *addr, int ring)
+socklen_t xaddr(const char *t, const char *addr, int conn,
+		struct sockaddr_storage *ss)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t len;
-	int fd, one = 1, i;
+	struct sockaddr_un *un;
 
+	memset(ss, 0, sizeof(*ss));
 	if (!strncmp(t, "xen", 3)) {
-		struct sockaddr_xen *x = (void *)&ss;
+		struct sockaddr_xen *x = (void *)ss;
 
 		x->sxen_family = AF_XEN;
 		x->sxen_domid = atoi(addr);
-		x->sxen_port = XEN_PORT;
-		len = sizeof(*x);
-	} else if (!strncmp(t, "tcp", 3)) {
-		struct sockaddr_in *in = (void *)&ss;
+		x->sxen_port = conn ? XEN_CPORT : XEN_PORT;
+		return sizeof(*x);
+	}
+	if (!strncmp(t, "tcp", 3)) {
+		struct sockaddr_in *in = (void *)ss;
 
 		in->sin_family = AF_INET;
-		in->sin_port = htons(TCP_PORT);
+		in->sin_port = htons(conn ? TCP_CPORT : TCP_PORT);
 		inet_pton(AF_INET, addr, &in->sin_addr);
-		len = sizeof(*in);
-	} else if (!strcmp(t, "vsock")) {
-		struct sockaddr_vm *vm = (void *)&ss;
+		return sizeof(*in);
+	}
+	if (!strcmp(t, "vsock")) {
+		struct sockaddr_vm *vm = (void *)ss;
 
 		vm->svm_family = AF_VSOCK;
 		vm->svm_cid = atoi(addr);
 		vm->svm_port = VSOCK_PORT;
-		len = sizeof(*vm);
-	} else {
-		struct sockaddr_un *un = (void *)&ss;
-
-		un->sun_family = AF_UNIX;
-		snprintf(un->sun_path, sizeof(un->sun_path), "%s", addr);
-		len = sizeof(*un);
+		return sizeof(*vm);
 	}
+	un = (void *)ss;
+	un->sun_family = AF_UNIX;
+	snprintf(un->sun_path, sizeof(un->sun_path), "%s", addr);
+	return sizeof(*un);
+}
+
+int xconnect(const char *t, const char *addr, int ring)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = xaddr(t, addr, 0, &ss);
+	int fd, one = 1, i;
+
 	for (i = 0; i < 100; i++) {
 		fd = socket(ss.ss_family, SOCK_STREAM, 0);
 		if (fd < 0)
@@ -167,7 +179,7 @@ static void serve_conn(int fd)
 	exit(0);
 }
 
-static int xlisten(int family)
+int xlisten(int family, int port)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
@@ -178,20 +190,20 @@ static int xlisten(int family)
 
 		x->sxen_family = AF_XEN;
 		x->sxen_domid = XEN_DOMID_ANY;
-		x->sxen_port = XEN_PORT;
+		x->sxen_port = port;
 		len = sizeof(*x);
 	} else if (family == AF_INET) {
 		struct sockaddr_in *in = (void *)&ss;
 
 		in->sin_family = AF_INET;
-		in->sin_port = htons(TCP_PORT);
+		in->sin_port = htons(port);
 		len = sizeof(*in);
 	} else if (family == AF_VSOCK) {
 		struct sockaddr_vm *vm = (void *)&ss;
 
 		vm->svm_family = AF_VSOCK;
 		vm->svm_cid = VMADDR_CID_ANY;
-		vm->svm_port = VSOCK_PORT;
+		vm->svm_port = port;
 		len = sizeof(*vm);
 	} else {
 		struct sockaddr_un *un = (void *)&ss;
@@ -212,25 +224,43 @@ static int xlisten(int family)
 	return fd;
 }
 
-/* Accept on every listener; a child per connection; stop on MODE_QUIT. */
+static void add_listener(int ep, int fd)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u64 = (uint64_t)EV_FORK << 32 | (uint32_t)fd,
+	};
+
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+		die("epoll_ctl");
+}
+
+/*
+ * Accept on every listener; a child per connection on the stream
+ * ports; the connection ports (xbench_conn.c) are served here, without
+ * a fork; stop on MODE_QUIT.
+ */
 static int serve(int local)
 {
-	struct pollfd p[4];
-	int n = 0, i, st;
+	struct epoll_event ev[64];
+	int ep = epoll_create1(EPOLL_CLOEXEC), p[4], n = 0, i, k, st;
 
+	if (ep < 0)
+		die("epoll_create1");
 	signal(SIGPIPE, SIG_IGN);
 	/* A guest-to-guest server; or a loopback one (AF_XEN on port 7000
 	 * would collide with a guest-to-guest server in the same guest).
 	 */
 	if (!local)
-		p[n++].fd = xlisten(AF_XEN);
+		p[n++] = xlisten(AF_XEN, XEN_PORT);
 	if (!local)
-		p[n].fd = xlisten(AF_VSOCK), n += p[n].fd >= 0;
-	p[n++].fd = xlisten(AF_INET);
+		p[n] = xlisten(AF_VSOCK, VSOCK_PORT), n += p[n] >= 0;
+	p[n++] = xlisten(AF_INET, TCP_PORT);
 	if (local)
-		p[n++].fd = xlisten(AF_UNIX);
+		p[n++] = xlisten(AF_UNIX, 0);
 	for (i = 0; i < n; i++)
-		p[i].events = POLLIN;
+		add_listener(ep, p[i]);
+	conn_listen(ep, local);
 	printf("xbench: serving\n");
 	fflush(stdout);
 	for (;;) {
@@ -239,34 +269,34 @@ static int serve(int local)
 		while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
 			if (WIFEXITED(st) && WEXITSTATUS(st) == 42)
 				return 0;
-		if (poll(p, n, 200) <= 0)
-			continue;
-		for (i = 0; i < n; i++) {
-			int fd;
+		k = epoll_wait(ep, ev, 64, 200);
+		for (i = 0; i < k; i++) {
+			int kind = ev[i].data.u64 >> 32;
+			int fd = (int)(uint32_t)ev[i].data.u64, c;
 
-			if (!(p[i].revents & POLLIN))
+			if (kind != EV_FORK) {
+				conn_event(ep, kind, fd);
 				continue;
-			fd = accept(p[i].fd, NULL, NULL);
-			if (fd < 0)
+			}
+			c = accept(fd, NULL, NULL);
+			if (c < 0)
 				continue;
 			if (!fork()) {
 				for (int j = 0; j < n; j++)
-					close(p[j].fd);
-				serve_conn(fd);
+					close(p[j]);
+				close(ep);
+				conn_close_all();
+				serve_conn(c);
 			}
-			close(fd);
+			close(c);
 		}
 	}
 }
 
 /* ----- client ----- */
 
-struct result {
-	double bytes, secs, ntf_tx, ntf_rx;
-};
-
-static void one_stream(const char *t, const char *addr, uint32_t msg,
-		       double secs, int ring, struct result *r)
+void one_stream(const char *t, const char *addr, uint32_t msg,
+		double secs, int ring, struct result *r)
 {
 	static char buf[MAXMSG];
 	struct hdr h = { MODE_SINK, msg };
@@ -337,7 +367,7 @@ static int tput(const char *t, const char *addr, uint32_t msg, double secs,
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -405,6 +435,7 @@ static int quit(const char *t, const char *addr)
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	raise_nofile();
 	if (argc == 2 && !strcmp(argv[1], "serve"))
 		return serve(0);
 	if (argc == 2 && !strcmp(argv[1], "serve-local"))
@@ -419,6 +450,20 @@ int main(int argc, char **argv)
 		return memcpy_bw(strtoul(argv[2], NULL, 0), atof(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "quit"))
 		return quit(argv[2], argv[3]);
-	fprintf(stderr, "usage: see the comment at the top of test/xbench.c\n");
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "connect"))
+		return conn_latency(argv[2], argv[3], atoi(argv[4]),
+				    argc > 5 ? atoi(argv[5]) : 0);
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "cps"))
+		return conn_rate(argv[2], argv[3], atof(argv[4]),
+				 argc > 5 ? atoi(argv[5]) : 1,
+				 argc > 6 ? atoi(argv[6]) : 0);
+	if ((argc == 6 || argc == 7 || argc == 10) &&
+	    !strcmp(argv[1], "maxconn"))
+		return conn_max(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
+				argc > 6 ? atof(argv[6]) : 0,
+				argc > 7 ? atoi(argv[7]) : 0,
+				argc > 7 ? strtoul(argv[8], NULL, 0) : 0,
+				argc > 7 ? atof(argv[9]) : 0);
+	fprintf(stderr, "usage: see the comments at the top of test/xbench.c and test/xbench_conn.c\n");
 	return 2;
 }
