@@ -99,6 +99,17 @@ void afx_conn_notify(struct afx_conn *c);
 void afx_bury(struct afx_conn *c, unsigned int n);
 void afx_reclaim_exit(void);
 
+/* Between grant.c and selfmap.c (loopback in auto-translated guests). */
+int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
+			grant_ref_t ctrl_ref);
+void *afx_vmap(struct page **pages, unsigned int n, bool ro);
+void afx_conn_free_arrays(struct afx_conn *c);
+bool afx_self_shared(domid_t peer);
+void afx_self_offer(struct afx_conn *c);
+void afx_self_withdraw(struct afx_conn *c);
+int afx_self_map(struct afx_conn *c, grant_ref_t ctrl_ref);
+void afx_self_unmap(struct afx_conn *c);
+
 extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns, afx_nr_leaked;
 extern atomic_long_t afx_nr_events, afx_nr_spurious;
 extern atomic_t afx_streak_max, afx_nr_storms;

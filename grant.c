@@ -6,8 +6,8 @@
  *
  * Locking: set-up and teardown of a struct afx_conn run under the owning
  * socket's lock; the interrupt handler touches only the fields documented
- * in af_xen.h as its own.  afx_self_lock (mutex, process context only)
- * protects the list of loopback offers in auto-translated guests.
+ * in af_xen.h as its own.  Loopback in auto-translated guests, which
+ * shares pages instead of mapping them, is selfmap.c's.
  *
  * Layout: the connecting side ("granter") allocates one control page and
  * 2 << order data pages (c2s then s2c), grants them to the listener, and
@@ -24,7 +24,6 @@
 #include <linux/interrupt.h>
 #include <linux/ratelimit.h>
 #include <linux/sort.h>
-#include <linux/mutex.h>
 #include <xen/xen.h>
 #include <xen/events.h>
 #include <xen/page.h>
@@ -232,7 +231,7 @@ static int afx_conn_alloc_arrays(struct afx_conn *c)
 	return 0;
 }
 
-static void afx_conn_free_arrays(struct afx_conn *c)
+void afx_conn_free_arrays(struct afx_conn *c)
 {
 	kfree(c->pages);
 	kfree(c->grefs);
@@ -294,7 +293,7 @@ static unsigned long afx_map_addr(struct page **pages, void *va,
 	return (unsigned long)va + i * PAGE_SIZE;
 }
 
-static void *afx_vmap(struct page **pages, unsigned int n, bool ro)
+void *afx_vmap(struct page **pages, unsigned int n, bool ro)
 {
 	return vmap(pages, n, VM_MAP, ro ? PAGE_KERNEL_RO : PAGE_KERNEL);
 }
@@ -336,7 +335,9 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	err = gnttab_map_refs(ops, NULL, pages, n);
 	for (i = 0; i < n; i++) {
 		if (ops[i].status != GNTST_okay) {
-			err = err ?: -EPROTO;
+			/* Our own map table full is ours, not the peer's lie. */
+			err = err ?: ops[i].status == GNTST_no_device_space ?
+				-ENOBUFS : -EPROTO;
 			continue;
 		}
 		handles[i] = ops[i].handle;
@@ -472,8 +473,8 @@ static int afx_check_aliases(const struct afx_conn *c, const grant_ref_t *refs,
 	return err;
 }
 
-static int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
-			       grant_ref_t ctrl_ref)
+int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
+			grant_ref_t ctrl_ref)
 {
 	struct afx_ctrl *ctrl = c->ctrl;
 	u32 magic = READ_ONCE(ctrl->magic);
@@ -520,124 +521,6 @@ static int afx_conn_map(struct afx_conn *c, grant_ref_t ctrl_ref)
 		      &ctrl);
 	c->ctrl = ctrl;
 	return err ?: afx_conn_map_data(c, ctrl_ref);
-}
-
-/* ----- Loopback in an auto-translated guest ----- */
-
-/*
- * A PVH guest that grant-maps a page it granted itself reads something
- * else than the page and corrupts memory soon after (seen in the
- * emulated host on 6.1: the listener read garbage, then the guest
- * oopsed; cross-guest maps in the same guests are fine, and so is
- * mapping one's own grants on PV).  So a loopback connection there maps
- * nothing: the listener finds the connector's offer in this list by the
- * control page's grant reference, checks the control page and the grant
- * list against the offer, and shares the pages, holding a reference on
- * each so that they outlive the connector's teardown.
- */
-static LIST_HEAD(afx_self_offers);	/* afx_self_lock */
-static DEFINE_MUTEX(afx_self_lock);
-
-static bool afx_self_shared(domid_t peer)
-{
-	return xen_feature(XENFEAT_auto_translated_physmap) &&
-	       peer == afx_xs_self();
-}
-
-static void afx_self_offer(struct afx_conn *c)
-{
-	mutex_lock(&afx_self_lock);
-	list_add(&c->self_node, &afx_self_offers);
-	c->self_offered = true;
-	mutex_unlock(&afx_self_lock);
-}
-
-static void afx_self_withdraw(struct afx_conn *c)
-{
-	if (!c->self_offered)
-		return;
-	mutex_lock(&afx_self_lock);
-	list_del(&c->self_node);
-	c->self_offered = false;
-	mutex_unlock(&afx_self_lock);
-}
-
-/* Under afx_self_lock: check @o against its own control page, share it. */
-static int afx_self_take(struct afx_conn *c, struct afx_conn *o,
-			 grant_ref_t *refs)
-{
-	unsigned int i, n = 2 * c->npages;
-	int err;
-
-	c->ctrl = page_address(o->ctrl_page);
-	err = afx_conn_check_ctrl(c, refs, o->ctrl_gref);
-	for (i = 0; !err && i < n; i++)
-		if (refs[i] != o->grefs[i])
-			err = -EPROTO;
-	if (err) {
-		c->ctrl = NULL;
-		return err;
-	}
-	c->ctrl_page = o->ctrl_page;
-	get_page(c->ctrl_page);
-	for (i = 0; i < n; i++) {
-		c->pages[i] = o->pages[i];
-		get_page(c->pages[i]);
-	}
-	c->self_shared = true;
-	atomic_add(n + 1, &afx_nr_mapped);
-	return 0;
-}
-
-static int afx_self_map(struct afx_conn *c, grant_ref_t ctrl_ref)
-{
-	unsigned int i, n = c->npages;
-	struct afx_conn *o;
-	grant_ref_t *refs;
-	int err = -EPROTO;
-
-	refs = kcalloc(2 * n, sizeof(*refs), GFP_KERNEL);
-	if (!refs)
-		return -ENOMEM;
-	mutex_lock(&afx_self_lock);
-	list_for_each_entry(o, &afx_self_offers, self_node) {
-		if (o->ctrl_gref == ctrl_ref) {
-			err = afx_self_take(c, o, refs);
-			break;
-		}
-	}
-	mutex_unlock(&afx_self_lock);
-	kfree(refs);
-	if (err) {
-		pr_warn_ratelimited("loopback: no offer of ours matches grant %u\n",
-				    ctrl_ref);
-		return err;
-	}
-	for (i = 0; i < 2; i++) {
-		c->va[i] = afx_vmap(c->pages + i * n, n, i == 0);
-		if (!c->va[i])
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void afx_self_unmap(struct afx_conn *c)
-{
-	unsigned int i, n = 2 * c->npages;
-
-	for (i = 0; i < 2; i++) {
-		if (c->va[i])
-			vunmap(c->va[i]);
-		c->va[i] = NULL;
-	}
-	for (i = 0; i < n; i++)
-		put_page(c->pages[i]);
-	put_page(c->ctrl_page);
-	atomic_sub(n + 1, &afx_nr_mapped);
-	c->self_shared = false;
-	c->ctrl_page = NULL;
-	c->ctrl = NULL;
-	afx_conn_free_arrays(c);
 }
 
 static void afx_conn_unmap(struct afx_conn *c)
@@ -688,13 +571,28 @@ static void afx_conn_ungrant(struct afx_conn *c)
 	afx_conn_free_arrays(c);
 }
 
+/*
+ * A connect that finds a resource of this guest used up fails with
+ * ENOBUFS (grant references, event channels) or ENOMEM, and one line
+ * says which; connections already up are not touched.
+ */
+static int afx_short(domid_t peer, int err, const char *what,
+		     const atomic_t *held)
+{
+	if (err == -ENOSPC)
+		err = -ENOBUFS;
+	pr_warn_ratelimited("domain %u: out of %s for a connection (af_xen holds %d): %d\n",
+			    peer, what, atomic_read(held), err);
+	return err;
+}
+
 static int afx_grant(domid_t peer, struct page *page, bool ro,
 		     grant_ref_t *ref)
 {
 	int r = gnttab_grant_foreign_access(peer, xen_page_to_gfn(page), ro);
 
 	if (r < 0)
-		return r;
+		return afx_short(peer, r, "grant references", &afx_nr_grants);
 	/* 0 is a valid reference but never handed out to a guest driver. */
 	*ref = r;
 	atomic_inc(&afx_nr_grants);
@@ -709,7 +607,8 @@ static int afx_conn_grant_pages(struct afx_conn *c)
 	for (i = 0; i < n; i++) {
 		c->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
 		if (!c->pages[i])
-			return -ENOMEM;
+			return afx_short(c->peer, -ENOMEM, "memory for ring pages",
+					 &afx_nr_grants);
 		/* The listener only reads c2s: grant it read-only. */
 		err = afx_grant(c->peer, c->pages[i], i < c->npages,
 				&c->grefs[i]);
@@ -760,8 +659,10 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	if (err)
 		goto fail;
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
-	if (err)
+	if (err) {
+		err = afx_short(peer, err, "event channels", &afx_nr_evtchns);
 		goto fail;
+	}
 	err = afx_conn_start(c, alloc.port);
 	if (err)
 		goto fail;
@@ -804,6 +705,10 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 	if (err)
 		goto fail;
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
+	if (err == -ENOSPC) {
+		err = afx_short(peer, err, "event channels", &afx_nr_evtchns);
+		goto fail;
+	}
 	if (err) {
 		pr_warn_ratelimited("domain %u: cannot bind event channel %u (%d)\n",
 				    peer, remote_port, err);

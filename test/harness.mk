@@ -29,7 +29,7 @@ $(HARNESS_BIN)/xbench: $(addprefix $(_h_p)test/,xbench.c xbench_conn.c xbench.h)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)
 
 GUEST_BINS += $(HARNESS_BIN)/reliab
-$(HARNESS_BIN)/reliab: $(addprefix $(_h_p)test/,reliab.c reliab_death.c reliab.h) \
+$(HARNESS_BIN)/reliab: $(addprefix $(_h_p)test/,reliab.c reliab_death.c reliab_limits.c reliab.h) \
 		$(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -pthread -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)

@@ -19,6 +19,9 @@
  *   reliab killed-client DOMID   and SIGKILLs its own process mid-transfer
  *   reliab once DOMID            one silent 1 MiB echo round trip (for
  *                                the module reload cycles)
+ *   reliab exhaust DOMID         connections until this guest runs out
+ *   reliab storm DOMID           8 connectors for 10 s beside a stream
+ *                                (both in reliab_limits.c)
  *
  * Each test prints one TAP line, "ok - reliab: ..." or "not ok - ... #
  * why", and notes starting with "# ".
@@ -231,24 +234,30 @@ static void echo(int fd, int type)
 /* Echo streams on ECHO_PORT and records on SEQ_ECHO_PORT. */
 static __attribute__((noreturn)) int serve(void)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{ .fd = xlisten(ECHO_PORT, 128), .events = POLLIN },
 		{ .fd = xlisten_type(SEQ_ECHO_PORT, 128, SOCK_SEQPACKET),
 		  .events = POLLIN },
+		{ .fd = xlisten(STORM_PORT, 8), .events = POLLIN },
 	};
 
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, 3, -1) < 0)
 			continue;
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < 3; i++) {
 			int fd = p[i].revents ? accept(p[i].fd, NULL, NULL) : -1;
 
 			if (fd < 0)
 				continue;
+			if (i == 2) {	/* a storm's connect: accepted, closed */
+				close(fd);
+				continue;
+			}
 			if (!fork()) {
 				close(p[0].fd);
 				close(p[1].fd);
+				close(p[2].fd);
 				srand(getpid());
 				echo(fd, i ? SOCK_SEQPACKET : SOCK_STREAM);
 			}
@@ -703,7 +712,12 @@ static int once(int domid)
 
 int main(int argc, char **argv)
 {
+	int r;
+
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = limits_main(argc, argv);
+	if (r >= 0)
+		return r;
 	if (argc == 3 && !strcmp(argv[1], "dying-server"))
 		return dying_server(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "dying-client"))

@@ -14,6 +14,7 @@
 #define LOCAL_PORT	8103
 #define KILL_PORT	8104
 #define SEQ_ECHO_PORT	8105	/* reliab serve: SOCK_SEQPACKET echo */
+#define STORM_PORT	8107	/* reliab serve: accepts and closes */
 
 extern int failures;
 
@@ -45,5 +46,7 @@ int dying_server(int trials);
 int dying_client(int domid);
 int killed_server(void);
 int killed_client(int domid);
+/* reliab_limits.c: exhaust, storm; -1 if ARGV is not one of them. */
+int limits_main(int argc, char **argv);
 
 #endif /* RELIAB_H */
