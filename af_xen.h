@@ -13,6 +13,7 @@
 #include <linux/bits.h>
 #include <linux/workqueue.h>
 #include <linux/atomic.h>
+#include <linux/ktime.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
 #include "ring.h"
@@ -99,6 +100,30 @@ void afx_conn_notify(struct afx_conn *c);
 void afx_bury(struct afx_conn *c, unsigned int n);
 void afx_reclaim_exit(void);
 
+/*
+ * Where a connect's time goes (/proc/net/af_xen_timing, docs/
+ * connections.md): each step's count and total, in both roles.  The
+ * connector's wait runs from its request's write to the answer read
+ * back, so it holds the listener's steps and both watch deliveries.
+ */
+enum afx_tm {
+	AFX_TM_PRESENT,		/* connector: reading the peer's module node */
+	AFX_TM_OFFER,		/* connector: grants and event channel */
+	AFX_TM_WATCH,		/* connector: the watch on the answer node */
+	AFX_TM_WRITE,		/* connector: writing the request */
+	AFX_TM_WAIT,		/* connector: request written to answer read */
+	AFX_TM_FINISH,		/* connector: answer read to established */
+	AFX_TM_READ,		/* listener: reading the request */
+	AFX_TM_MAP,		/* listener: mapping the control and data pages */
+	AFX_TM_BIND,		/* listener: binding the event channel */
+	AFX_TM_ANSWER,		/* listener: writing the answer */
+	AFX_TM_NR
+};
+
+void afx_tm_add(enum afx_tm step, ktime_t since);
+extern atomic64_t afx_tm_ns[AFX_TM_NR];
+extern atomic_t afx_tm_count[AFX_TM_NR];
+
 /* Between grant.c and selfmap.c (loopback in auto-translated guests). */
 int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
 			grant_ref_t ctrl_ref);
@@ -135,6 +160,8 @@ struct afx_xs_req {
 	int result;		/* 1 while unanswered, else 0 or -errno */
 	bool active;		/* request node written, watch registered */
 	void (*answered)(struct afx_xs_req *req);
+	ktime_t sent;		/* when the request was written */
+	ktime_t got;		/* when its answer was read */
 	struct xenbus_watch watch;	/* on the listener's answer node */
 	char req_path[AFX_XS_PATH_MAX];
 	char ans_path[AFX_XS_PATH_MAX];

@@ -683,6 +683,7 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 		.remote_dom = peer,
 		.remote_port = remote_port,
 	};
+	ktime_t t;
 	int err;
 
 	if (order > AFX_MAX_ORDER) {
@@ -698,12 +699,15 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 	err = afx_conn_alloc_arrays(c);
 	if (err)
 		goto fail;
+	t = ktime_get();
 	if (afx_self_shared(peer))
 		err = afx_self_map(c, ctrl_ref);
 	else
 		err = afx_conn_map(c, ctrl_ref);
 	if (err)
 		goto fail;
+	afx_tm_add(AFX_TM_MAP, t);
+	t = ktime_get();
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_bind_interdomain, &bind);
 	if (err == -ENOSPC) {
 		err = afx_short(peer, err, "event channels", &afx_nr_evtchns);
@@ -714,6 +718,7 @@ int afx_conn_accept(struct afx_conn *c, domid_t peer, grant_ref_t ctrl_ref,
 				    peer, remote_port, err);
 		goto fail;
 	}
+	afx_tm_add(AFX_TM_BIND, t);
 	err = afx_conn_start(c, bind.local_port);
 	if (err)
 		goto fail;

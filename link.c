@@ -33,6 +33,7 @@ static LIST_HEAD(afx_links);		/* afx_link_lock */
 static DEFINE_MUTEX(afx_link_reap_lock);
 
 static void afx_link_connect_work(struct work_struct *work);
+static void afx_link_done_work(struct work_struct *work);
 
 void afx_link_init(struct afx_link *l, struct sock *sk,
 		   const struct afx_link_ops *ops)
@@ -42,6 +43,7 @@ void afx_link_init(struct afx_link *l, struct sock *sk,
 	INIT_LIST_HEAD(&l->all);
 	INIT_LIST_HEAD(&l->reap);
 	INIT_DELAYED_WORK(&l->connect_work, afx_link_connect_work);
+	INIT_WORK(&l->done_work, afx_link_done_work);
 	INIT_DELAYED_WORK(&l->live_work, afx_live_work);
 }
 EXPORT_SYMBOL_GPL(afx_link_init);
@@ -434,16 +436,35 @@ static void afx_link_answered(struct afx_xs_req *req)
 	afx_link_queue_connect(container_of(req, struct afx_link, req), 0);
 }
 
+/*
+ * An accepted request's watch and node are withdrawn after the connect
+ * returns: two xenstore round trips that a caller need not wait for.
+ */
+static void afx_link_done_work(struct work_struct *work)
+{
+	struct afx_link *l = container_of(work, struct afx_link, done_work);
+	struct sock *sk = l->sk;
+
+	lock_sock(sk);
+	afx_xs_request_done(&l->req);
+	release_sock(sk);
+	sock_put(sk);	/* the reference it was queued with */
+}
+
 /* Under the socket lock: the connect attempt ends with @res. */
 void afx_link_connect_finish(struct afx_link *l, int res)
 {
-	afx_xs_request_done(&l->req);
 	afx_link_cancel_connect(l);
 	if (!res) {
+		afx_tm_add(AFX_TM_FINISH, l->req.got);
+		sock_hold(l->sk);
+		if (!queue_work(system_wq, &l->done_work))
+			sock_put(l->sk);
 		afx_live_start(l);
 		l->ops->connected(l, 0);
 		return;
 	}
+	afx_xs_request_done(&l->req);
 	/* Only a listener older than socket types answers EPROTO to ours. */
 	if (res == -EPROTO && l->type != AFX_REQ_STREAM) {
 		pr_warn_ratelimited("domain %u: its af_xen predates socket type %u; connect refused\n",
@@ -481,6 +502,7 @@ int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 		     unsigned int order, unsigned long timeout)
 {
 	struct sock *sk = l->sk;
+	ktime_t t = ktime_get();
 	int err;
 
 	err = afx_xs_prepare();
@@ -488,6 +510,8 @@ int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 		err = afx_xs_peer_present(peer);
 	if (err)
 		return err;
+	afx_tm_add(AFX_TM_PRESENT, t);
+	t = ktime_get();
 	l->peer = peer;
 	l->peer_port = peer_port;
 	l->broken = false;
@@ -497,6 +521,7 @@ int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 	err = afx_conn_offer(&l->conn, peer, order);
 	if (err)
 		return err;
+	afx_tm_add(AFX_TM_OFFER, t);
 	afx_link_rec_flags(l);
 	l->conn_up = true;
 	afx_debug_connect(l);
@@ -530,6 +555,8 @@ EXPORT_SYMBOL_GPL(afx_link_connect);
  */
 void afx_link_stop(struct afx_link *l)
 {
+	if (cancel_work(&l->done_work))
+		sock_put(l->sk);	/* the withdrawal's reference */
 	afx_xs_request_done(&l->req);
 	afx_link_cancel_connect(l);
 	if (cancel_delayed_work(&l->live_work))

@@ -44,6 +44,7 @@ struct afx_link {
 	bool broken;		/* reset: by the peer, a violation or death */
 	struct afx_xs_req req;
 	struct delayed_work connect_work;
+	struct work_struct done_work;	/* holds a socket reference */
 	struct delayed_work live_work;	/* holds a socket reference */
 	u64 live_ntf;		/* conn.ntf_rx at the last liveness probe */
 	struct xen_so_stats stats;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * af_xen: /proc/net/af_xen (one line per socket), af_xen_stat (resources
- * held, for leak tests) and af_xen_events (the storm detector's margin).
+ * held, for leak tests), af_xen_events (the storm detector's margin) and
+ * af_xen_timing (where connects spend their time).
  *
  * Locking: the socket list is walked under afx_table_lock (af_xen.c);
  * a line reads its socket's fields without the socket lock, as a
@@ -11,6 +12,7 @@
 
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/math64.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -102,6 +104,45 @@ static int afx_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/* ----- Where connects spend their time ----- */
+
+atomic64_t afx_tm_ns[AFX_TM_NR];
+atomic_t afx_tm_count[AFX_TM_NR];
+
+static const char *const afx_tm_names[AFX_TM_NR] = {
+	[AFX_TM_PRESENT] = "connect_peer_read",
+	[AFX_TM_OFFER] = "connect_grant_evtchn",
+	[AFX_TM_WATCH] = "connect_watch",
+	[AFX_TM_WRITE] = "connect_request_write",
+	[AFX_TM_WAIT] = "connect_answer_wait",
+	[AFX_TM_FINISH] = "connect_finish",
+	[AFX_TM_READ] = "accept_request_read",
+	[AFX_TM_MAP] = "accept_map",
+	[AFX_TM_BIND] = "accept_evtchn_bind",
+	[AFX_TM_ANSWER] = "accept_answer_write",
+};
+
+/* Lock-free: the steps of concurrent connects simply add up. */
+void afx_tm_add(enum afx_tm step, ktime_t since)
+{
+	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), since)),
+		     &afx_tm_ns[step]);
+	atomic_inc(&afx_tm_count[step]);
+}
+
+/* One line per step: its name, how often, and the mean in microseconds. */
+static int afx_timing_show(struct seq_file *seq, void *v)
+{
+	int i, n;
+
+	for (i = 0; i < AFX_TM_NR; i++) {
+		n = atomic_read(&afx_tm_count[i]);
+		seq_printf(seq, "%s %d %lld\n", afx_tm_names[i], n,
+			   n ? div_s64(atomic64_read(&afx_tm_ns[i]), 1000LL * n) : 0);
+	}
+	return 0;
+}
+
 /* ----- Registration ----- */
 
 /* Legitimate traffic's distance from the storm limit; not a leak count. */
@@ -121,7 +162,9 @@ int afx_proc_init(void)
 	    proc_create_single("af_xen_stat", 0444, init_net.proc_net,
 			       afx_stat_show) &&
 	    proc_create_single("af_xen_events", 0444, init_net.proc_net,
-			       afx_events_show))
+			       afx_events_show) &&
+	    proc_create_single("af_xen_timing", 0444, init_net.proc_net,
+			       afx_timing_show))
 		return 0;
 	afx_proc_exit();
 	return -ENOMEM;
@@ -129,6 +172,7 @@ int afx_proc_init(void)
 
 void afx_proc_exit(void)
 {
+	remove_proc_entry("af_xen_timing", init_net.proc_net);
 	remove_proc_entry("af_xen_events", init_net.proc_net);
 	remove_proc_entry("af_xen_stat", init_net.proc_net);
 	remove_proc_entry("af_xen", init_net.proc_net);

@@ -140,6 +140,7 @@ static void afx_incoming_work(struct work_struct *work)
 	struct afx_xs_incoming *in = &w->in;
 	char req[AFX_XS_PATH_MAX], ans[AFX_XS_PATH_MAX];
 	unsigned int len;
+	ktime_t t = ktime_get();
 	char *val;
 	int err;
 
@@ -157,13 +158,17 @@ static void afx_incoming_work(struct work_struct *work)
 	kfree(val);
 	if (afx_answered_already(ans, in->nonce))
 		goto out;	/* a repeat event for this very request */
+	afx_tm_add(AFX_TM_READ, t);
 	if (err)
 		pr_warn_ratelimited("domain %u: malformed connect request\n",
 				    in->peer);
 	else
 		err = afx_link_incoming(in);
-	if (err != -EINPROGRESS)
+	if (err != -EINPROGRESS) {
+		t = ktime_get();
 		afx_xs_answer(in, err);
+		afx_tm_add(AFX_TM_ANSWER, t);
+	}
 out:
 	kfree(w);
 }
@@ -221,6 +226,8 @@ static void afx_ans_event(struct xenbus_watch *watch, const char *path,
 		return;		/* a stale answer to an earlier attempt */
 	if (READ_ONCE(req->result) != 1)
 		return;
+	req->got = ktime_get();
+	afx_tm_add(AFX_TM_WAIT, req->sent);
 	/* Pairs with the acquire in af_xen.c's connect_work. */
 	smp_store_release(&req->result, -(int)f.err);
 	req->answered(req);
@@ -228,6 +235,7 @@ static void afx_ans_event(struct xenbus_watch *watch, const char *path,
 
 int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 {
+	ktime_t t = ktime_get();
 	int err;
 
 	snprintf(req->req_path, sizeof(req->req_path),
@@ -242,6 +250,8 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 	err = register_xenbus_watch(&req->watch);
 	if (err)
 		return err;
+	afx_tm_add(AFX_TM_WATCH, t);
+	t = ktime_get();
 	/* Streams in the old four fields: older listeners still take them. */
 	if (req->type == AFX_REQ_STREAM)
 		err = xenbus_printf(XBT_NIL, req->req_path, "", "%u %u %u %llx",
@@ -255,6 +265,8 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 		unregister_xenbus_watch(&req->watch);
 		return err;
 	}
+	afx_tm_add(AFX_TM_WRITE, t);
+	req->sent = ktime_get();
 	atomic_inc(&afx_nr_watches);
 	req->active = true;
 	return 0;
