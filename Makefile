@@ -22,7 +22,7 @@ TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC := af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h data.c seq.c opt.c live.c proc.c debug.c ring.c ring.h \
-	grant.c selfmap.c reclaim.c xs.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
+	grant.c selfmap.c reclaim.c xs.c chan.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
 GUEST_BINS :=
@@ -77,18 +77,24 @@ kmod-%: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 # Not intermediate files: vmrun takes them from there.
 .PRECIOUS: build/mod/%/std/af_xen.ko build/mod/%/debug/af_xen.ko
 
-# The previous wire protocol, for make check's pairing tests (guest-tests
-# phase compat): the module as it was before socket types entered the
-# connect request, rebuilt from this repository's history for Linux 6.1.
+# The previous wire protocols, for make check's pairing tests (guest-tests
+# phase compat), rebuilt from this repository's history for Linux 6.1:
+# af_xen-prev.ko from before socket types entered the connect request,
+# af_xen-prev1.ko from before control channels (module node "1").
 AFX_PREV_REV ?= 2c43637b8f72ead9b7bb18f3329287298e7128ee
-prev-module: build/prev/files/af_xen-prev.ko
-build/prev/files/af_xen-prev.ko:
-	@rm -rf build/prev && mkdir -p build/prev/src build/prev/files
-	@git -C $(CURDIR) archive $(AFX_PREV_REV) | \
-		tar -x -C build/prev/src || { echo "prev-module: commit" \
-		"$(AFX_PREV_REV) is not in this clone's history" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/prev/src modules
-	cp build/prev/src/af_xen.ko $@
+AFX_PREV1_REV ?= 3cf817c0783c436ca06cd3cde0d97c6d6063cbfd
+prev-module: build/prev/files/af_xen-prev.ko build/prev/files/af_xen-prev1.ko
+define afx-prev-rule
+build/prev/files/af_xen-$(1).ko:
+	@rm -rf build/prev/$(1) && mkdir -p build/prev/$(1) build/prev/files
+	@git -C $$(CURDIR) archive $(2) | \
+		tar -x -C build/prev/$(1) || { echo "prev-module: commit" \
+		"$(2) is not in this clone's history" >&2; exit 1; }
+	$$(MAKE) -C $$(KDIR) M=$$(CURDIR)/build/prev/$(1) modules
+	cp build/prev/$(1)/af_xen.ko $$@
+endef
+$(eval $(call afx-prev-rule,prev,$(AFX_PREV_REV)))
+$(eval $(call afx-prev-rule,prev1,$(AFX_PREV1_REV)))
 
 check:
 	@scripts/check
@@ -114,7 +120,7 @@ $(CHECKPATCH):
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h ring.c ring.h \
-		data.c seq.c opt.c live.c proc.c debug.c grant.c selfmap.c reclaim.c xs.c \
+		data.c seq.c opt.c live.c proc.c debug.c grant.c selfmap.c reclaim.c xs.c chan.c \
 		parse.c parse.h include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h

@@ -150,7 +150,19 @@ extern atomic_t afx_streak_max, afx_nr_storms;
 
 #define AFX_XS_PATH_MAX		96
 
-/* A connect request in flight, owned by the connecting socket. */
+/*
+ * What a module node says: 1, the xenstore rendezvous only; 2, control
+ * channels as well (chan.c).
+ */
+#define AFX_MODULE_VERSION	2
+#define AFX_MODULE_CHAN		2
+
+struct afx_chan;
+
+/*
+ * A connect request in flight, owned by the connecting socket (its lock),
+ * asked through xenstore or over a control channel (@via_chan).
+ */
 struct afx_xs_req {
 	domid_t peer;
 	u32 sport;
@@ -165,6 +177,9 @@ struct afx_xs_req {
 	struct xenbus_watch watch;	/* on the listener's answer node */
 	char req_path[AFX_XS_PATH_MAX];
 	char ans_path[AFX_XS_PATH_MAX];
+	bool via_chan;
+	struct afx_chan *chan;		/* afx_chan_plock: while unanswered */
+	struct list_head chan_node;	/* afx_chan_plock: on chan's pending */
 };
 
 /* What a listener is asked for; filled in by xs.c from the request. */
@@ -187,9 +202,59 @@ int afx_xs_peer_present(domid_t peer);
 int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c);
 void afx_xs_request_done(struct afx_xs_req *req);
 int afx_xs_answer(const struct afx_xs_incoming *in, int err);
-int afx_xs_peer_get(domid_t peer);
-void afx_xs_peer_put(domid_t peer);
-int afx_xs_nr_watches(void);
+int afx_xs_peer_get(domid_t peer, bool chan);
+void afx_xs_peer_put(domid_t peer, bool chan);
+int afx_xs_nr_watches(bool chan);
+
+/*
+ * ----- Control channels (chan.c; docs/protocol.md) -----
+ *
+ * Records on a channel's rings, native byte order.  A channel is asked
+ * for through xenstore as a connection of type AFX_REQ_CHAN from port
+ * AFX_CHAN_CPORT to port AFX_CHAN_SPORT, with one page per direction.
+ * A connector has at most AFX_CHAN_INFLIGHT requests unanswered, so
+ * neither direction's ring is ever full between correct peers.
+ */
+#define AFX_CHAN_SPORT		0
+#define AFX_CHAN_CPORT		0xffffffffu
+#define AFX_CHAN_INFLIGHT	64
+#define AFX_CHAN_CONNECT	1
+#define AFX_CHAN_ANSWER		2
+
+/* Connector to listener: what a request node holds, and its ports. */
+struct afx_chan_connect {
+	__u32 op;		/* AFX_CHAN_CONNECT */
+	__u32 sport;
+	__u32 cport;
+	__u32 type;		/* AFX_REQ_*, never AFX_REQ_CHAN */
+	__u32 gref;
+	__u32 evtchn;
+	__u32 order;
+	__u32 pad;		/* zero */
+	__u64 nonce;
+};
+
+/* Listener to connector: what an answer node holds, and its ports. */
+struct afx_chan_answer {
+	__u32 op;		/* AFX_CHAN_ANSWER */
+	__u32 err;		/* positive errno; 0 accepted */
+	__u32 sport;
+	__u32 cport;
+	__u64 nonce;
+};
+
+int afx_chan_init(void);
+void afx_chan_exit(void);
+bool afx_chan_up(domid_t peer);
+void afx_chan_want(domid_t peer);
+int afx_chan_request(struct afx_xs_req *req, const struct afx_conn *c);
+void afx_chan_withdraw(struct afx_xs_req *req);
+void afx_chan_peer_gone(domid_t peer);
+struct seq_file;
+void afx_chan_show(struct seq_file *seq);
+extern atomic_t afx_nr_chans, afx_chan_grants, afx_chan_mapped;
+extern atomic_t afx_chan_evtchns;
+extern atomic_long_t afx_chan_connects, afx_xs_connects;
 
 /* link.c, called by xs.c in process context from afx_wq. */
 int afx_link_incoming(const struct afx_xs_incoming *in);

@@ -76,7 +76,7 @@ EXPORT_SYMBOL_GPL(afx_link_notify);
 
 static int afx_link_peer_get(struct afx_link *l)
 {
-	int err = afx_xs_peer_get(l->peer);
+	int err = afx_xs_peer_get(l->peer, false);
 
 	if (err)
 		return err;
@@ -94,7 +94,7 @@ static void afx_link_peer_put(struct afx_link *l)
 	spin_lock_bh(&afx_link_lock);
 	list_del_init(&l->all);
 	spin_unlock_bh(&afx_link_lock);
-	afx_xs_peer_put(l->peer);
+	afx_xs_peer_put(l->peer, false);
 	l->peer_ref = false;
 }
 
@@ -457,9 +457,13 @@ void afx_link_connect_finish(struct afx_link *l, int res)
 	afx_link_cancel_connect(l);
 	if (!res) {
 		afx_tm_add(AFX_TM_FINISH, l->req.got);
-		sock_hold(l->sk);
-		if (!queue_work(system_wq, &l->done_work))
-			sock_put(l->sk);
+		if (l->req.via_chan) {
+			afx_xs_request_done(&l->req);
+		} else {
+			sock_hold(l->sk);
+			if (!queue_work(system_wq, &l->done_work))
+				sock_put(l->sk);
+		}
 		afx_live_start(l);
 		l->ops->connected(l, 0);
 		return;
@@ -494,23 +498,43 @@ static void afx_link_connect_work(struct work_struct *work)
 }
 
 /*
+ * Is @peer there to ask?  With a control channel up, its module is, and
+ * nothing needs reading; otherwise its module node says, and whether it
+ * offers a channel for next time.
+ */
+static int afx_link_peer_check(domid_t peer)
+{
+	ktime_t t = ktime_get();
+	int err;
+
+	err = afx_xs_prepare();
+	if (err || afx_chan_up(peer))
+		return err;
+	err = afx_xs_peer_present(peer);
+	if (err < 0)
+		return err;
+	afx_tm_add(AFX_TM_PRESENT, t);
+	if (err >= AFX_MODULE_CHAN)
+		afx_chan_want(peer);
+	return 0;
+}
+
+/*
  * Under the socket lock, with @l->port and @l->type set: offer a ring of
- * @order to @peer's @peer_port and ask for it in xenstore.  0: the answer
- * (or @timeout) ends it through afx_link_connect_finish().
+ * @order to @peer's @peer_port and ask for it over the control channel,
+ * or else in xenstore.  0: the answer (or @timeout) ends it through
+ * afx_link_connect_finish().
  */
 int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 		     unsigned int order, unsigned long timeout)
 {
 	struct sock *sk = l->sk;
-	ktime_t t = ktime_get();
+	ktime_t t;
 	int err;
 
-	err = afx_xs_prepare();
-	if (!err)
-		err = afx_xs_peer_present(peer);
+	err = afx_link_peer_check(peer);
 	if (err)
 		return err;
-	afx_tm_add(AFX_TM_PRESENT, t);
 	t = ktime_get();
 	l->peer = peer;
 	l->peer_port = peer_port;
@@ -533,7 +557,9 @@ int afx_link_connect(struct afx_link *l, domid_t peer, u32 peer_port,
 	l->req.cport = l->port;
 	l->req.type = l->type;
 	l->req.answered = afx_link_answered;
-	err = afx_xs_request(&l->req, &l->conn);
+	err = afx_chan_request(&l->req, &l->conn);
+	if (err == -EAGAIN)
+		err = afx_xs_request(&l->req, &l->conn);
 	if (err)
 		goto fail;
 	sk->sk_state = TCP_SYN_SENT;

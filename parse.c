@@ -134,6 +134,21 @@ int afx_parse_answer(const char *buf, size_t len, struct afx_ans_fields *out)
 	return 0;
 }
 
+/*
+ * The module node: its protocol version, "%u", at least 1.  Version 1
+ * modules wrote "1" and read no one's; 2 adds control channels.
+ */
+int afx_parse_module(const char *buf, size_t len, __u32 *version)
+{
+	struct afx_cur c = { buf, buf + len };
+	__u32 v;
+
+	if (!afx_dec(&c, &v) || c.p != c.end || !v)
+		return -EPROTO;
+	*version = v;
+	return 0;
+}
+
 /* "/local/domain/<C>/data/af_xen/c/<S>-<sport>-<cport>", all decimal */
 int afx_parse_req_path(const char *buf, size_t len, struct afx_req_path *out)
 {

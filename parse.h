@@ -41,6 +41,7 @@
 #define AFX_REQ_VSOCK		0x100	/* plus the type: AF_VSOCK's own */
 #define AFX_REQ_VSOCK_STREAM	(AFX_REQ_VSOCK | AFX_REQ_STREAM)
 #define AFX_REQ_VSOCK_SEQPACKET	(AFX_REQ_VSOCK | AFX_REQ_SEQPACKET)
+#define AFX_REQ_CHAN		0x200	/* a control channel (chan.c) */
 
 struct afx_req_fields {
 	__u32 gref;		/* control page grant */
@@ -71,6 +72,7 @@ struct afx_req_path {
 int afx_parse_request(const char *buf, size_t len, struct afx_req_fields *out);
 int afx_parse_request_nonce(const char *buf, size_t len, __u64 *nonce);
 int afx_parse_answer(const char *buf, size_t len, struct afx_ans_fields *out);
+int afx_parse_module(const char *buf, size_t len, __u32 *version);
 int afx_parse_req_path(const char *buf, size_t len, struct afx_req_path *out);
 
 #endif /* AFX_PARSE_H */

@@ -2,7 +2,8 @@
 /*
  * af_xen: /proc/net/af_xen (one line per socket), af_xen_stat (resources
  * held, for leak tests), af_xen_events (the storm detector's margin) and
- * af_xen_timing (where connects spend their time).
+ * af_xen_timing (where connects spend their time) and af_xen_chan (the
+ * control channels, chan.c).
  *
  * Locking: the socket list is walked under afx_table_lock (af_xen.c);
  * a line reads its socket's fields without the socket lock, as a
@@ -99,7 +100,7 @@ static int afx_stat_show(struct seq_file *seq, void *v)
 	spin_unlock_bh(&afx_table_lock);
 	seq_printf(seq, "sockets %u\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\nleaked %d\n",
 		   n, atomic_read(&afx_nr_grants), atomic_read(&afx_nr_mapped),
-		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches(),
+		   atomic_read(&afx_nr_evtchns), afx_xs_nr_watches(false),
 		   atomic_read(&afx_nr_leaked));
 	return 0;
 }
@@ -143,6 +144,23 @@ static int afx_timing_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+/*
+ * Control channels: what they hold (kept out of af_xen_stat), how many
+ * connects went over one and how many through xenstore, then one line
+ * per channel.
+ */
+static int afx_chan_stat_show(struct seq_file *seq, void *v)
+{
+	seq_printf(seq, "channels %d\ngrants %d\nmapped %d\nevtchns %d\nxs_watches %d\nconnects_chan %ld\nconnects_xs %ld\n",
+		   atomic_read(&afx_nr_chans), atomic_read(&afx_chan_grants),
+		   atomic_read(&afx_chan_mapped),
+		   atomic_read(&afx_chan_evtchns), afx_xs_nr_watches(true),
+		   atomic_long_read(&afx_chan_connects),
+		   atomic_long_read(&afx_xs_connects));
+	afx_chan_show(seq);
+	return 0;
+}
+
 /* ----- Registration ----- */
 
 /* Legitimate traffic's distance from the storm limit; not a leak count. */
@@ -164,7 +182,9 @@ int afx_proc_init(void)
 	    proc_create_single("af_xen_events", 0444, init_net.proc_net,
 			       afx_events_show) &&
 	    proc_create_single("af_xen_timing", 0444, init_net.proc_net,
-			       afx_timing_show))
+			       afx_timing_show) &&
+	    proc_create_single("af_xen_chan", 0444, init_net.proc_net,
+			       afx_chan_stat_show))
 		return 0;
 	afx_proc_exit();
 	return -ENOMEM;
@@ -172,6 +192,7 @@ int afx_proc_init(void)
 
 void afx_proc_exit(void)
 {
+	remove_proc_entry("af_xen_chan", init_net.proc_net);
 	remove_proc_entry("af_xen_timing", init_net.proc_net);
 	remove_proc_entry("af_xen_events", init_net.proc_net);
 	remove_proc_entry("af_xen_stat", init_net.proc_net);

@@ -10,7 +10,7 @@
  *      or, for a socket type other than SOCK_STREAM,
  *      "<gref> <evtchn> <order> <type> <nonce>"
  *   S: data/af_xen/a/<C>-<cport>-<sport> = "<nonce> <errno>"
- *   both: data/af_xen/module               (present while loaded)
+ *   both: data/af_xen/module = "<version>" (present while loaded)
  *
  * Values and paths a peer wrote are parsed strictly (parse.c; grammar in
  * docs/protocol.md): a malformed request is answered EPROTO, a malformed
@@ -46,6 +46,7 @@ struct afx_peer {
 	struct list_head node;
 	domid_t domid;
 	unsigned int refs;
+	unsigned int chan_refs;	/* of @refs, those held by control channels */
 	struct xenbus_watch watch;
 	char path[AFX_XS_PATH_MAX];
 };
@@ -62,10 +63,21 @@ static LIST_HEAD(afx_peers);		/* afx_xs_lock */
 static bool afx_published;		/* afx_xs_lock */
 static atomic_t afx_nr_watches = ATOMIC_INIT(0);
 
-/* Watches we hold on peers' nodes and pending connect answers. */
-int afx_xs_nr_watches(void)
+/*
+ * Watches we hold on peers' nodes and pending connect answers; with
+ * @chan, only those on peers' nodes held for control channels alone,
+ * which are not counted without it (af_xen_stat, see chan.c).
+ */
+int afx_xs_nr_watches(bool chan)
 {
-	return atomic_read(&afx_nr_watches);
+	struct afx_peer *p;
+	int n = 0;
+
+	mutex_lock(&afx_xs_lock);
+	list_for_each_entry(p, &afx_peers, node)
+		n += p->refs == p->chan_refs;
+	mutex_unlock(&afx_xs_lock);
+	return chan ? n : atomic_read(&afx_nr_watches) - n;
 }
 
 domid_t afx_xs_self(void)
@@ -245,6 +257,7 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 		 afx_self, req->cport, req->sport);
 	req->nonce = get_random_u64();
 	req->result = 1;
+	req->via_chan = false;
 	req->watch.node = req->ans_path;
 	req->watch.callback = afx_ans_event;
 	err = register_xenbus_watch(&req->watch);
@@ -266,6 +279,8 @@ int afx_xs_request(struct afx_xs_req *req, const struct afx_conn *c)
 		return err;
 	}
 	afx_tm_add(AFX_TM_WRITE, t);
+	if (req->type != AFX_REQ_CHAN)
+		atomic_long_inc(&afx_xs_connects);
 	req->sent = ktime_get();
 	atomic_inc(&afx_nr_watches);
 	req->active = true;
@@ -276,6 +291,11 @@ void afx_xs_request_done(struct afx_xs_req *req)
 {
 	if (!req->active)
 		return;
+	if (req->via_chan) {
+		afx_chan_withdraw(req);
+		req->active = false;
+		return;
+	}
 	unregister_xenbus_watch(&req->watch);
 	atomic_dec(&afx_nr_watches);
 	xenbus_rm(XBT_NIL, req->req_path, "");
@@ -301,7 +321,8 @@ int afx_xs_prepare(void)
 		err = -ENONET;
 		goto out;
 	}
-	err = xenbus_write(XBT_NIL, "data/af_xen/module", "", "1");
+	err = xenbus_printf(XBT_NIL, "data/af_xen/module", "", "%u",
+			    AFX_MODULE_VERSION);
 	if (!err)
 		afx_published = true;
 out:
@@ -309,13 +330,27 @@ out:
 	return err;
 }
 
+/*
+ * The version @peer's module node says (AFX_MODULE_*), or -EHOSTUNREACH
+ * if there is none.  One that cannot be read as a version is taken as 1,
+ * the one version that everything speaks.
+ */
 int afx_xs_peer_present(domid_t peer)
 {
 	char path[AFX_XS_PATH_MAX];
+	unsigned int len;
+	u32 version;
+	char *val;
 
 	snprintf(path, sizeof(path), "/local/domain/%u/data/af_xen/module",
 		 peer);
-	return xenbus_exists(XBT_NIL, path, "") ? 0 : -EHOSTUNREACH;
+	val = xenbus_read(XBT_NIL, path, "", &len);
+	if (IS_ERR(val))
+		return -EHOSTUNREACH;
+	if (afx_parse_module(val, len, &version) || version > INT_MAX)
+		version = 1;
+	kfree(val);
+	return version;
 }
 
 struct afx_gone_work {
@@ -328,10 +363,11 @@ static void afx_gone_work(struct work_struct *work)
 	struct afx_gone_work *w = container_of(work, struct afx_gone_work,
 					       work);
 
-	if (afx_xs_peer_present(w->peer)) {
+	if (afx_xs_peer_present(w->peer) < 0) {
 		pr_info_ratelimited("domain %u is gone; resetting its connections\n",
 				    w->peer);
 		afx_link_peer_gone(w->peer);
+		afx_chan_peer_gone(w->peer);
 	}
 	kfree(w);
 }
@@ -349,7 +385,7 @@ static void afx_peer_event(struct xenbus_watch *watch, const char *path,
 	queue_work(afx_wq, &w->work);
 }
 
-int afx_xs_peer_get(domid_t domid)
+int afx_xs_peer_get(domid_t domid, bool chan)
 {
 	struct afx_peer *p;
 	int err = 0;
@@ -358,6 +394,7 @@ int afx_xs_peer_get(domid_t domid)
 	list_for_each_entry(p, &afx_peers, node) {
 		if (p->domid == domid) {
 			p->refs++;
+			p->chan_refs += chan;
 			goto out;
 		}
 	}
@@ -368,6 +405,7 @@ int afx_xs_peer_get(domid_t domid)
 	}
 	p->domid = domid;
 	p->refs = 1;
+	p->chan_refs = chan;
 	snprintf(p->path, sizeof(p->path),
 		 "/local/domain/%u/data/af_xen/module", domid);
 	p->watch.node = p->path;
@@ -384,7 +422,7 @@ out:
 	return err;
 }
 
-void afx_xs_peer_put(domid_t domid)
+void afx_xs_peer_put(domid_t domid, bool chan)
 {
 	struct afx_peer *p;
 
@@ -392,6 +430,7 @@ void afx_xs_peer_put(domid_t domid)
 	list_for_each_entry(p, &afx_peers, node) {
 		if (p->domid != domid)
 			continue;
+		p->chan_refs -= chan;
 		if (!--p->refs) {
 			list_del(&p->node);
 			unregister_xenbus_watch(&p->watch);
@@ -418,8 +457,11 @@ int afx_xs_init(void)
 	afx_wq = alloc_ordered_workqueue("af_xen", 0);
 	if (!afx_wq)
 		return -ENOMEM;
-	err = register_xenbus_watch(&afx_req_watch);
+	err = afx_chan_init();
+	if (!err)
+		err = register_xenbus_watch(&afx_req_watch);
 	if (err) {
+		afx_chan_exit();
 		destroy_workqueue(afx_wq);
 		return err;
 	}
@@ -431,6 +473,7 @@ void afx_xs_exit(void)
 {
 	unregister_xenbus_watch(&afx_req_watch);
 	flush_workqueue(afx_wq);
+	afx_chan_exit();
 	if (afx_published) {
 		xenbus_rm(XBT_NIL, "data/af_xen", "module");
 		xenbus_rm(XBT_NIL, "data/af_xen", "a");

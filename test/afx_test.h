@@ -101,6 +101,10 @@ void afx_s_seq_hostile(const struct ctx *c);
 void afx_c_seq_hostile(const struct ctx *c);
 void afx_s_seq_compat(const struct ctx *c);
 void afx_c_seq_compat(const struct ctx *c);
+
+/* The per-peer control channel (afx_test_chan.c). */
+void afx_s_chan(const struct ctx *c);
+void afx_c_chan(const struct ctx *c);
 extern const int afx_ncases;
 
 /* ---- globals set by main() ---- */

@@ -2659,6 +2659,7 @@ const struct test_case afx_cases[] = {
 	X("seqpacket_type_mismatch", 30, afx_s_seq_mismatch, afx_c_seq_mismatch),
 	X("seqpacket_largest_ring1M", 60, afx_s_seq_max, afx_c_seq_max),
 	X("seqpacket_module_ages", 30, afx_s_seq_compat, afx_c_seq_compat),
+	X("control_channel", 90, afx_s_chan, afx_c_chan),
 	/* cross-guest: several connections */
 	X("multi_conn", 40, s_multi_conn, c_multi_conn),
 	X("backlog_full", 60, s_backlog_full, c_backlog_full),

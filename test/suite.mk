@@ -25,7 +25,7 @@ AFX_TEST_CC ?= gcc
 AFX_TEST_CFLAGS ?= -static -O2 -Wall -Wextra -Werror
 AFX_TEST_SRCS := $(addprefix $(_afx_p)test/,afx_test.c afx_test_util.c \
 	afx_test_cases.c afx_test_attack.c afx_test_poll.c afx_test_seq.c \
-	tclock.c)
+	afx_test_chan.c tclock.c)
 AFX_TEST_HDRS := $(_afx_p)test/afx_test.h \
 	$(_afx_p)include/uapi/linux/af_xen.h
 AFX_TEST_BIN := $(_afx_p)build/guest/bin/afx_test
@@ -35,7 +35,8 @@ GUEST_BINS += $(AFX_TEST_BIN)
 # xattack: an outside attacker on the raw Xen devices against the real
 # module (test/xattack*.c; phase "attack" of test/guest-tests).
 XATTACK_SRCS := $(addprefix $(_afx_p)test/,xattack.c xattack_xen.c \
-	xattack_attacker.c xattack_victim.c xattack_vutil.c tclock.c)
+	xattack_attacker.c xattack_victim.c xattack_vutil.c xattack_chan.c \
+	tclock.c)
 XATTACK_HDRS := $(addprefix $(_afx_p)test/,xattack.h xattack_victim.h) \
 	$(_afx_p)include/uapi/linux/af_xen.h
 XATTACK_BIN := $(_afx_p)build/guest/bin/xattack

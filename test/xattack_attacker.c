@@ -31,6 +31,7 @@ struct hconn {
 	int efd;
 	unsigned int port;	/* our end of the event channel */
 	uint64_t written;	/* as C: bytes put into c2s */
+	uint32_t read;		/* as C: bytes taken from s2c */
 	char ans_path[128];	/* as S: our answer node, removed at drop */
 };
 
@@ -52,14 +53,18 @@ static void hconn_drop(struct hconn *h)
 	h->efd = -1;
 }
 
-/* A connect request: AF_XEN streams' four fields, or five with vsock's type. */
+/*
+ * A connect request: AF_XEN streams' four fields, or five with a type:
+ * vsock's, or @type (a control channel's, say) when not 0.
+ */
 static int req_value(char *buf, size_t n, unsigned int gref, int port,
-		     unsigned int order, uint64_t nonce)
+		     unsigned int order, uint64_t nonce, unsigned int type)
 {
-	if (opt->vsock)
+	if (opt->vsock && !type)
+		type = XA_TYPE_VSOCK_STREAM;
+	if (type)
 		return snprintf(buf, n, "%u %d %u %u %llx", gref, port, order,
-				XA_TYPE_VSOCK_STREAM,
-				(unsigned long long)nonce);
+				type, (unsigned long long)nonce);
 	return snprintf(buf, n, "%u %d %u %llx", gref, port, order,
 			(unsigned long long)nonce);
 }
@@ -193,13 +198,13 @@ static int hconn_offer(struct hconn *h, unsigned int order)
 
 static void cmd_conn(int cfd, const char *args)
 {
-	unsigned int sport, cport, order, req_order;
+	unsigned int sport, cport, order, req_order, type = 0;
 	char how[32], val[128], prefix[24];
 	uint64_t nonce = rnd64();
 	int err, n;
 
-	if (sscanf(args, "%u %u %u %31s", &sport, &cport, &order, how) != 4 ||
-	    order > 8) {
+	if (sscanf(args, "%u %u %u %31s %u", &sport, &cport, &order, how,
+		   &type) < 4 || order > 8) {
 		ctl_send(cfd, "ERR bad CONN");
 		return;
 	}
@@ -211,7 +216,7 @@ static void cmd_conn(int cfd, const char *args)
 		return;
 	}
 	n = req_value(val, sizeof(val), cur.g.refs[0], cur.port, req_order,
-		      nonce);
+		      nonce, type);
 	snprintf(prefix, sizeof(prefix), "%llx ", (unsigned long long)nonce);
 	do_request(cfd, sport, cport, val, n, prefix);
 }
@@ -305,6 +310,72 @@ static void cmd_write(int cfd, const char *args)
 	ctl_send(cfd, "DONE");
 }
 
+/*
+ * As C, order 0: @count copies of one record (header, then the payload
+ * given in hex) into c2s, each waiting up to 5 s for room; "DONE <n>".
+ */
+static void cmd_wrec(int cfd, const char *args)
+{
+	uint8_t rec[XA_LINE], *ring = cur.g.va + XA_PAGE;
+	char hex[XA_LINE];
+	unsigned int count, i, j;
+	ssize_t len;
+
+	if (!cur.g.va || sscanf(args, "%u %511s", &count, hex) != 2 ||
+	    (len = hex_decode(rec + 4, sizeof(rec) - 4, hex)) < 0) {
+		ctl_send(cfd, "ERR bad WREC");
+		return;
+	}
+	*(uint32_t *)rec = len;
+	for (i = 0; i < count; i++) {
+		double end = now_s() + 5;
+
+		while ((uint32_t)cur.written + len + 4 -
+		       *xa_u32(cur.ctrl, XA_OFF_C2S + XA_R_CONS) > XA_PAGE) {
+			if (now_s() > end)
+				goto out;
+			msleep(1);
+		}
+		for (j = 0; j < len + 4; j++)
+			ring[(cur.written + j) & (XA_PAGE - 1)] = rec[j];
+		__sync_synchronize();
+		cur.written += len + 4;
+		*xa_u32(cur.ctrl, XA_OFF_C2S + XA_R_PROD) = cur.written;
+		__sync_synchronize();
+		xa_evtchn_notify(cur.efd, cur.port);
+	}
+out:
+	ctl_send(cfd, "DONE %u", i);
+}
+
+/* As C, order 0: the next record in s2c, "REC <hex>", or "REC -". */
+static void cmd_rrec(int cfd)
+{
+	uint8_t rec[256], *ring = cur.g.va + 2 * XA_PAGE;
+	char hex[2 * sizeof(rec) + 1];
+	uint32_t prod, len, j;
+
+	if (!cur.g.va) {
+		ctl_send(cfd, "ERR bad RREC");
+		return;
+	}
+	prod = *xa_u32(cur.ctrl, XA_OFF_S2C + XA_R_PROD);
+	__sync_synchronize();
+	for (j = 0; j < 4 && prod - cur.read >= 4; j++)
+		rec[j] = ring[(cur.read + j) & (XA_PAGE - 1)];
+	len = *(uint32_t *)rec;
+	if (j < 4 || len > sizeof(rec) || prod - cur.read < 4 + len) {
+		ctl_send(cfd, "REC -");
+		return;
+	}
+	for (j = 0; j < len; j++)
+		rec[j] = ring[(cur.read + 4 + j) & (XA_PAGE - 1)];
+	cur.read += 4 + len;
+	*xa_u32(cur.ctrl, XA_OFF_S2C + XA_R_CONS) = cur.read;
+	hex_encode(hex, rec, len);
+	ctl_send(cfd, "REC %s", hex);
+}
+
 /* Answers to a flood, by errno. */
 struct flood_count {
 	unsigned int answered, ok, refused, proto, other;
@@ -361,7 +432,7 @@ static int flood_send(struct flood *f, unsigned int i)
 	f->last_port = port;
 	f->nonce[i] = rnd64();
 	l = req_value(val, sizeof(val), f->h.g.refs[0], port, f->ro,
-		      f->nonce[i]);
+		      f->nonce[i], 0);
 	req_path(rp, sizeof(rp), f->sport, f->cport0 + i);
 	return xs_write(&xs, rp, val, l);
 }
@@ -641,6 +712,10 @@ static void dispatch(int cfd, char *line)
 		cmd_get(cfd, args);
 	else if (!strncmp(line, "WRITE ", 6))
 		cmd_write(cfd, args);
+	else if (!strncmp(line, "WREC ", 5))
+		cmd_wrec(cfd, args);
+	else if (!strcmp(line, "RREC"))
+		cmd_rrec(cfd);
 	else if (!strncmp(line, "FLOOD ", 6))
 		cmd_flood(cfd, args);
 	else if (!strncmp(line, "HL ", 3))

@@ -35,7 +35,7 @@ static unsigned int cport(void)
 }
 
 /* The errno in an "ANS <hex>" reply, -1 if none or not an answer. */
-static long answer_errno(const char *reply, char *text, size_t size)
+long answer_errno(const char *reply, char *text, size_t size)
 {
 	char raw[256];
 	ssize_t n;
@@ -526,6 +526,8 @@ int victim_cases(void)
 	case_flood();
 	case_hl_block("STORM 500 2000", EPROTO, 1.5,
 		      "event storm from a listener");
+	if (!g_opt->vsock)
+		victim_chan_cases(LPORT, lfd);
 	close(lfd);
 	return 0;
 }

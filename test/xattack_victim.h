@@ -42,6 +42,9 @@ void set_timeouts(int fd, int ms);
 int sock_err_after(int fd, ssize_t r);
 const char *errname(int e);
 
+long answer_errno(const char *reply, char *text, size_t size);
 int victim_cases(void);
+/* A hostile peer on the control channel (xattack_chan.c). */
+int victim_chan_cases(unsigned int lport, int lfd);
 
 #endif /* XATTACK_VICTIM_H */
