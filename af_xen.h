@@ -62,6 +62,7 @@ struct afx_conn {
 	unsigned int npages;	/* per direction */
 	struct afx_ctrl *ctrl;
 	struct page *ctrl_page;
+	unsigned int ring_pages;	/* granter: counted in afx_ring_pages */
 	grant_ref_t ctrl_gref;	/* granter: our grant of ctrl_page */
 	grant_handle_t ctrl_handle;	/* mapper */
 	struct page **pages;	/* 2 * npages: c2s then s2c */
@@ -75,6 +76,7 @@ struct afx_conn {
 	void *arg;
 	u64 ntf_tx;
 	u64 ntf_rx;
+	ktime_t event_at;	/* when the last event came (the handler) */
 	u64 ntf_spurious;	/* events that brought nothing asked for */
 	unsigned int armed_rx, armed_tx;	/* armings so far */
 	u32 base_rx, base_tx;	/* peer index at the last arming */
@@ -117,6 +119,17 @@ enum afx_tm {
 	AFX_TM_MAP,		/* listener: mapping the control and data pages */
 	AFX_TM_BIND,		/* listener: binding the event channel */
 	AFX_TM_ANSWER,		/* listener: writing the answer */
+	/* Stream data (data.c, link.c): where a send or a receive goes. */
+	AFX_TM_SEND,		/* sendmsg(), whole */
+	AFX_TM_SEND_COPY,	/* copying into the ring */
+	AFX_TM_SEND_NOTIFY,	/* the event to a waiting reader (hypercall) */
+	AFX_TM_SEND_WAIT,	/* asleep, waiting for room */
+	AFX_TM_RECV,		/* recvmsg(), whole */
+	AFX_TM_RECV_COPY,	/* copying out of the ring */
+	AFX_TM_RECV_NOTIFY,	/* the event to a waiting writer */
+	AFX_TM_RECV_WAIT,	/* asleep, waiting for data (after asking) */
+	AFX_TM_RECV_WAKE,	/* the event's arrival to the reader running */
+	AFX_TM_RECV_LINGER,	/* the short wait without asking (rx_linger_us) */
 	AFX_TM_NR
 };
 
@@ -136,6 +149,7 @@ int afx_self_map(struct afx_conn *c, grant_ref_t ctrl_ref);
 void afx_self_unmap(struct afx_conn *c);
 
 extern atomic_t afx_nr_grants, afx_nr_mapped, afx_nr_evtchns, afx_nr_leaked;
+extern atomic_t afx_ring_pages;
 extern atomic_long_t afx_nr_events, afx_nr_spurious;
 extern atomic_t afx_streak_max, afx_nr_storms;
 

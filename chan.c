@@ -230,8 +230,8 @@ void afx_chan_withdraw(struct afx_xs_req *req)
 
 /* ----- Listening side: requests in, answers out ----- */
 
-static int afx_chan_incoming(struct afx_chan *ch,
-			     const struct afx_chan_connect *m)
+static const char *afx_chan_incoming(struct afx_chan *ch,
+				     const struct afx_chan_connect *m)
 {
 	struct afx_chan_answer a = {
 		.op = AFX_CHAN_ANSWER,
@@ -253,7 +253,7 @@ static int afx_chan_incoming(struct afx_chan *ch,
 	int err;
 
 	if (m->op != AFX_CHAN_CONNECT || m->pad)
-		return -EPROTO;
+		return "malformed request";
 	/* A channel is set up through xenstore only. */
 	err = m->type == AFX_REQ_CHAN ? -EPROTO : afx_link_incoming(&in);
 	a.err = -err;
@@ -262,7 +262,8 @@ static int afx_chan_incoming(struct afx_chan *ch,
 	spin_unlock_bh(&afx_chan_plock);
 	if (kick)
 		afx_conn_notify(&ch->conn);
-	return err ? -EPROTO : 0;	/* no room: more in flight than allowed */
+	/* No room: more in flight than allowed, or answers left unread. */
+	return err ? "no room for an answer" : NULL;
 }
 
 /* ----- Both: the event and the reader ----- */
@@ -298,7 +299,7 @@ static const char *afx_chan_one(struct afx_chan *ch, u32 len)
 		spin_unlock_bh(&afx_chan_plock);
 		return err ? "malformed or unrequested answer" : NULL;
 	}
-	return afx_chan_incoming(ch, &m.c) ? "malformed request, or answers not read" : NULL;
+	return afx_chan_incoming(ch, &m.c);
 }
 
 static void afx_chan_rx_work(struct work_struct *work)

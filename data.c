@@ -11,6 +11,8 @@
 #include "afx_sock.h"
 #include <linux/af_xen.h>
 
+#include <linux/hrtimer.h>
+#include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/uio.h>
@@ -31,6 +33,44 @@ int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo)
 }
 
 /*
+ * A reader that has just taken a burst of this many bytes or more and
+ * finds the ring empty waits up to rx_linger_us for more before it asks
+ * the writer for an event: while a stream flows, the next write lands in
+ * that time and no event (a hypercall on the writer, an interrupt here)
+ * is sent at all.  A reader of small messages (a ping-pong) asks at
+ * once, so that its round trip does not grow.  docs/connections.md,
+ * "Where a 16 KiB write goes", has the numbers.
+ */
+#define AFX_LINGER_BURST	16384
+static unsigned int afx_rx_linger_us = 200;
+module_param_named(rx_linger_us, afx_rx_linger_us, uint, 0644);
+MODULE_PARM_DESC(rx_linger_us, "a streaming reader waits this long for more data before asking for an event (0: never)");
+
+/*
+ * Under the socket lock, with the ring empty: 1 if we waited a little
+ * (the caller looks again), 0 if the reader should ask for an event.
+ */
+static int afx_rx_linger(struct afx_sock *xs, long timeo)
+{
+	struct sock *sk = &xs->sk;
+	unsigned int us = READ_ONCE(afx_rx_linger_us);
+	u32 burst = xs->link.rx_burst;
+	ktime_t t, wait;
+
+	xs->link.rx_burst = 0;
+	if (!us || burst < AFX_LINGER_BURST || !timeo || signal_pending(current))
+		return 0;
+	t = ktime_get();
+	wait = ns_to_ktime(min(us, 10000U) * NSEC_PER_USEC);
+	release_sock(sk);
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule_hrtimeout_range(&wait, wait / 4, HRTIMER_MODE_REL);
+	lock_sock(sk);
+	afx_tm_add(AFX_TM_RECV_LINGER, t);
+	return 1;
+}
+
+/*
  * A call that moved some bytes before the connection failed returns the
  * count; the error is kept for the next call, as TCP does, instead of
  * being lost to the reader of the count.
@@ -46,6 +86,7 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = sock->sk;
 	struct afx_sock *xs = afx_sk(sk);
+	ktime_t t0 = ktime_get(), t;
 	size_t sent = 0;
 	long timeo, n;
 	int err = 0;
@@ -61,7 +102,9 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 			n = afx_conn_tx_wait(&xs->link.conn);
 			if (n == 0) {
 				xs->link.stats.waits_space++;
+				t = ktime_get();
 				err = afx_sleep(sk, &wait, &timeo);
+				afx_tm_add(AFX_TM_SEND_WAIT, t);
 				if (err)
 					break;
 			}
@@ -78,10 +121,27 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 	remove_wait_queue(sk_sleep(sk), &wait);
 	afx_keep_err(xs, sent, err);
 	release_sock(sk);
+	afx_tm_add(AFX_TM_SEND, t0);
 	if (sent)
 		return sent;
 	if (err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
 		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+/* Asleep for data, having asked for an event: timed, with the wake-up. */
+static int afx_rx_sleep(struct afx_sock *xs, struct wait_queue_entry *wait,
+			long *timeo)
+{
+	ktime_t t = ktime_get(), ev;
+	int err;
+
+	xs->link.stats.waits_data++;
+	err = afx_sleep(&xs->sk, wait, timeo);
+	afx_tm_add(AFX_TM_RECV_WAIT, t);
+	ev = READ_ONCE(xs->link.conn.event_at);
+	if (ktime_after(ev, t))
+		afx_tm_add(AFX_TM_RECV_WAKE, ev);
 	return err;
 }
 
@@ -92,6 +152,7 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	struct sock *sk = sock->sk;
 	struct afx_sock *xs = afx_sk(sk);
 	bool peek = flags & MSG_PEEK, eof;
+	ktime_t t0 = ktime_get();
 	size_t copied = 0;
 	long timeo, n;
 	int target, err = 0;
@@ -121,10 +182,11 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			continue;
 		if (eof || copied >= target)
 			break;
+		if (!peek && afx_rx_linger(xs, timeo))
+			continue;
 		if (afx_conn_rx_wait(&xs->link.conn) != 0)
 			continue;
-		xs->link.stats.waits_data++;
-		err = afx_sleep(sk, &wait, &timeo);
+		err = afx_rx_sleep(xs, &wait, &timeo);
 		if (err)
 			break;
 	}
@@ -134,6 +196,7 @@ int afx_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 	afx_keep_err(xs, copied, err);
 out:
 	release_sock(sk);
+	afx_tm_add(AFX_TM_RECV, t0);
 	return copied ? copied : err;
 }
 

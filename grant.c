@@ -102,6 +102,7 @@ static irqreturn_t afx_conn_interrupt(int irq, void *arg)
 	bool news;
 
 	c->ntf_rx++;
+	WRITE_ONCE(c->event_at, ktime_get());
 	atomic_long_inc(&afx_nr_events);
 	news = afx_conn_new_states(c);
 	news |= afx_conn_earned(READ_ONCE(c->armed_rx), &c->seen_armed_rx,
@@ -553,6 +554,8 @@ static void afx_conn_ungrant(struct afx_conn *c)
 {
 	unsigned int i;
 
+	atomic_sub(c->ring_pages, &afx_ring_pages);
+	c->ring_pages = 0;
 	for (i = 0; i < 2; i++) {
 		if (c->va[i])
 			vunmap(c->va[i]);
@@ -586,6 +589,30 @@ static int afx_short(domid_t peer, int err, const char *what,
 	return err;
 }
 
+/*
+ * Ring pages this guest's connections hold, and how many they may: a
+ * connect that would pass the cap fails with ENOMEM before it allocates
+ * a page, instead of driving the guest into the OOM killer (0: a quarter
+ * of the guest's memory).
+ */
+atomic_t afx_ring_pages = ATOMIC_INIT(0);
+static unsigned int afx_ring_mem_max_mb;
+module_param_named(ring_memory_max_mb, afx_ring_mem_max_mb, uint, 0644);
+MODULE_PARM_DESC(ring_memory_max_mb, "cap on the memory of all rings this guest offers, MiB (0: a quarter of RAM)");
+
+static int afx_ring_pages_get(domid_t peer, unsigned int n)
+{
+	unsigned long max = READ_ONCE(afx_ring_mem_max_mb);
+
+	max = max ? max << (20 - PAGE_SHIFT) : totalram_pages() / 4;
+	if (atomic_add_return(n, &afx_ring_pages) > max) {
+		atomic_sub(n, &afx_ring_pages);
+		return afx_short(peer, -ENOMEM, "ring memory (pages)",
+				 &afx_ring_pages);
+	}
+	return 0;
+}
+
 static int afx_grant(domid_t peer, struct page *page, bool ro,
 		     grant_ref_t *ref)
 {
@@ -605,7 +632,8 @@ static int afx_conn_grant_pages(struct afx_conn *c)
 	int err;
 
 	for (i = 0; i < n; i++) {
-		c->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		c->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO |
+					 __GFP_NORETRY | __GFP_NOWARN);
 		if (!c->pages[i])
 			return afx_short(c->peer, -ENOMEM, "memory for ring pages",
 					 &afx_nr_grants);
@@ -640,9 +668,13 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	c->order = order;
 	c->npages = 1U << order;
 	err = afx_conn_alloc_arrays(c);
+	if (!err)
+		err = afx_ring_pages_get(peer, 2 * c->npages + 1);
 	if (err)
 		goto fail;
-	c->ctrl_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	c->ring_pages = 2 * c->npages + 1;
+	c->ctrl_page = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+				  __GFP_NOWARN);
 	if (!c->ctrl_page) {
 		err = -ENOMEM;
 		goto fail;

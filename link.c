@@ -273,8 +273,12 @@ static long afx_link_sent(struct afx_link *l, long n, size_t bytes)
 		return afx_link_check(l, -EPROTO, true);
 	if (n >= 0) {
 		l->stats.bytes_sent += bytes;
-		if (afx_ring_tx_kick(&l->conn.tx))
+		if (afx_ring_tx_kick(&l->conn.tx)) {
+			ktime_t t = ktime_get();
+
 			afx_link_notify(l);
+			afx_tm_add(AFX_TM_SEND_NOTIFY, t);
+		}
 	}
 	return n;
 }
@@ -290,19 +294,50 @@ static long afx_link_taken(struct afx_link *l, long n, size_t bytes,
 		return afx_link_check(l, -EPROTO, true);
 	if (freed) {
 		l->stats.bytes_received += bytes;
-		if (afx_ring_rx_kick(&l->conn.rx))
+		if (afx_ring_rx_kick(&l->conn.rx)) {
+			ktime_t t = ktime_get();
+
 			afx_link_notify(l);
+			afx_tm_add(AFX_TM_RECV_NOTIFY, t);
+		}
 	}
 	return n;
+}
+
+/*
+ * Streams move at most a quarter of the ring between index updates, so
+ * that the two sides overlap on a large transfer: the reader starts on
+ * the first quarter while the writer copies the second, and the writer
+ * is woken to refill half a ring while the reader still has the other
+ * half to copy.  Copying a whole ring before publishing it made writes
+ * larger than the ring slower than 64 KiB ones (docs/connections.md).
+ */
+static size_t afx_link_chunk(const struct afx_ring *r, size_t left)
+{
+	size_t chunk = max_t(size_t, r->size / 4, PAGE_SIZE);
+
+	return min(left, chunk);
 }
 
 /* Up to @len bytes of @msg into the ring: the count, 0 if full, -errno. */
 long afx_link_write(struct afx_link *l, struct msghdr *msg, size_t len)
 {
-	long n = afx_ring_write(&l->conn.tx, afx_copy_from_iter,
-				&msg->msg_iter, len);
+	size_t done = 0, want;
+	ktime_t t;
+	long n;
 
-	return afx_link_sent(l, n, n > 0 ? n : 0);
+	do {
+		want = afx_link_chunk(&l->conn.tx, len - done);
+		t = ktime_get();
+		n = afx_ring_write(&l->conn.tx, afx_copy_from_iter,
+				   &msg->msg_iter, want);
+		afx_tm_add(AFX_TM_SEND_COPY, t);
+		n = afx_link_sent(l, n, n > 0 ? n : 0);
+		if (n <= 0)
+			return done ? done : n;
+		done += n;
+	} while (n == want && done < len);
+	return done;
 }
 EXPORT_SYMBOL_GPL(afx_link_write);
 
@@ -310,10 +345,23 @@ EXPORT_SYMBOL_GPL(afx_link_write);
 long afx_link_read(struct afx_link *l, struct msghdr *msg, size_t len,
 		   bool peek)
 {
-	long n = afx_ring_read(&l->conn.rx, afx_copy_to_iter, &msg->msg_iter,
-			       len, peek);
+	size_t done = 0, want;
+	ktime_t t;
+	long n;
 
-	return afx_link_taken(l, n, n, n > 0 && !peek);
+	do {
+		want = peek ? len : afx_link_chunk(&l->conn.rx, len - done);
+		t = ktime_get();
+		n = afx_ring_read(&l->conn.rx, afx_copy_to_iter,
+				  &msg->msg_iter, want, peek);
+		afx_tm_add(AFX_TM_RECV_COPY, t);
+		n = afx_link_taken(l, n, n, n > 0 && !peek);
+		if (n <= 0)
+			return done ? done : n;
+		l->rx_burst += n;
+		done += n;
+	} while (!peek && n == want && done < len);
+	return done;
 }
 EXPORT_SYMBOL_GPL(afx_link_read);
 

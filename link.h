@@ -47,6 +47,7 @@ struct afx_link {
 	struct work_struct done_work;	/* holds a socket reference */
 	struct delayed_work live_work;	/* holds a socket reference */
 	u64 live_ntf;		/* conn.ntf_rx at the last liveness probe */
+	u32 rx_burst;		/* bytes read since the ring was last empty */
 	struct xen_so_stats stats;
 	int debug_connect;	/* AFX_DEBUG: corruption for next connect */
 };

@@ -121,6 +121,16 @@ static const char *const afx_tm_names[AFX_TM_NR] = {
 	[AFX_TM_MAP] = "accept_map",
 	[AFX_TM_BIND] = "accept_evtchn_bind",
 	[AFX_TM_ANSWER] = "accept_answer_write",
+	[AFX_TM_SEND] = "send_call",
+	[AFX_TM_SEND_COPY] = "send_copy",
+	[AFX_TM_SEND_NOTIFY] = "send_notify",
+	[AFX_TM_SEND_WAIT] = "send_wait_room",
+	[AFX_TM_RECV] = "recv_call",
+	[AFX_TM_RECV_COPY] = "recv_copy",
+	[AFX_TM_RECV_NOTIFY] = "recv_notify",
+	[AFX_TM_RECV_WAIT] = "recv_wait_data",
+	[AFX_TM_RECV_WAKE] = "recv_wake_latency",
+	[AFX_TM_RECV_LINGER] = "recv_linger",
 };
 
 /* Lock-free: the steps of concurrent connects simply add up. */
@@ -131,18 +141,47 @@ void afx_tm_add(enum afx_tm step, ktime_t since)
 	atomic_inc(&afx_tm_count[step]);
 }
 
-/* One line per step: its name, how often, and the mean in microseconds. */
+/*
+ * One line per step: its name, how often, the mean in microseconds, and
+ * the total in microseconds.  Writing anything zeroes them all.
+ */
 static int afx_timing_show(struct seq_file *seq, void *v)
 {
 	int i, n;
 
 	for (i = 0; i < AFX_TM_NR; i++) {
 		n = atomic_read(&afx_tm_count[i]);
-		seq_printf(seq, "%s %d %lld\n", afx_tm_names[i], n,
-			   n ? div_s64(atomic64_read(&afx_tm_ns[i]), 1000LL * n) : 0);
+		seq_printf(seq, "%s %d %lld %lld\n", afx_tm_names[i], n,
+			   n ? div_s64(atomic64_read(&afx_tm_ns[i]), 1000LL * n) : 0,
+			   div_s64(atomic64_read(&afx_tm_ns[i]), 1000));
 	}
 	return 0;
 }
+
+static int afx_timing_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, afx_timing_show, NULL);
+}
+
+static ssize_t afx_timing_write(struct file *file, const char __user *buf,
+				size_t len, loff_t *pos)
+{
+	int i;
+
+	for (i = 0; i < AFX_TM_NR; i++) {
+		atomic64_set(&afx_tm_ns[i], 0);
+		atomic_set(&afx_tm_count[i], 0);
+	}
+	return len;
+}
+
+static const struct proc_ops afx_timing_ops = {
+	.proc_open = afx_timing_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+	.proc_write = afx_timing_write,
+};
 
 /*
  * Control channels: what they hold (kept out of af_xen_stat), how many
@@ -181,8 +220,8 @@ int afx_proc_init(void)
 			       afx_stat_show) &&
 	    proc_create_single("af_xen_events", 0444, init_net.proc_net,
 			       afx_events_show) &&
-	    proc_create_single("af_xen_timing", 0444, init_net.proc_net,
-			       afx_timing_show) &&
+	    proc_create("af_xen_timing", 0644, init_net.proc_net,
+			&afx_timing_ops) &&
 	    proc_create_single("af_xen_chan", 0444, init_net.proc_net,
 			       afx_chan_stat_show))
 		return 0;

@@ -23,7 +23,7 @@ build/warn/afx_warn.ko: $(_h_p)test/warn/warn.c $(_h_p)test/warn/Kbuild
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/build/warn modules
 
 GUEST_BINS += $(HARNESS_BIN)/xbench
-$(HARNESS_BIN)/xbench: $(addprefix $(_h_p)test/,xbench.c xbench_conn.c xbench.h) \
+$(HARNESS_BIN)/xbench: $(addprefix $(_h_p)test/,xbench.c xbench_conn.c xbench_path.c xbench.h) \
 		$(_h_p)include/uapi/linux/af_xen.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)

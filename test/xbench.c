@@ -51,12 +51,6 @@
 #include <linux/vm_sockets.h>
 #include "xbench.h"
 
-enum { MODE_SINK = 'S', MODE_ECHO = 'P', MODE_QUIT = 'Q' };
-
-struct hdr {
-	uint32_t mode;
-	uint32_t msg;
-};
 
 double now(void)
 {
@@ -163,6 +157,8 @@ static void serve_conn(int fd)
 		exit(0);
 	if (h.mode == MODE_QUIT)
 		exit(42);
+	if (h.mode == MODE_LINGER || h.mode == MODE_TIMED)
+		exit(path_serve(fd, h.mode, h.msg));
 	if (h.mode == MODE_ECHO) {
 		while (read(fd, &b, 1) == 1)
 			if (write(fd, &b, 1) != 1)
@@ -295,32 +291,40 @@ static int serve(int local)
 
 /* ----- client ----- */
 
-void one_stream(const char *t, const char *addr, uint32_t msg,
-		double secs, int ring, struct result *r)
+/*
+ * @msg-byte writes for @secs to a sink of @mode, then shutdown(SHUT_WR):
+ * the caller reads the sink's reply and ends it with stream_end().
+ */
+int stream_start(const char *t, const char *addr, uint32_t mode,
+		 uint32_t msg, double secs, int ring, struct result *r)
 {
 	static char buf[MAXMSG];
-	struct hdr h = { MODE_SINK, msg };
-	struct xen_so_stats st;
-	socklen_t sl = sizeof(st);
-	double t0, end;
-	char b;
+	struct hdr h = { mode, msg };
+	double end;
 	int fd = xconnect(t, addr, ring);
 
 	memset(buf, 0x5a, msg);
 	if (full(fd, &h, sizeof(h), 1))
 		die("header");
 	r->bytes = 0;
-	t0 = now();
-	end = t0 + secs;
+	r->secs = now();
+	end = r->secs + secs;
 	while (now() < end) {
 		if (full(fd, buf, msg, 1))
 			die("write");
 		r->bytes += msg;
 	}
 	shutdown(fd, SHUT_WR);
-	if (read(fd, &b, 1) != 1)
-		die("acknowledgement");
-	r->secs = now() - t0;
+	return fd;
+}
+
+/* The sink has replied: the time and the notifications, and close. */
+void stream_end(int fd, const char *t, struct result *r)
+{
+	struct xen_so_stats st;
+	socklen_t sl = sizeof(st);
+
+	r->secs = now() - r->secs;
 	r->ntf_tx = r->ntf_rx = 0;
 	if (!strncmp(t, "xen", 3) &&
 	    !getsockopt(fd, SOL_XEN, XEN_SO_STATS, &st, &sl)) {
@@ -328,6 +332,17 @@ void one_stream(const char *t, const char *addr, uint32_t msg,
 		r->ntf_rx = st.notifies_received;
 	}
 	close(fd);
+}
+
+void one_stream(const char *t, const char *addr, uint32_t msg,
+		double secs, int ring, struct result *r)
+{
+	int fd = stream_start(t, addr, MODE_SINK, msg, secs, ring, r);
+	char b;
+
+	if (read(fd, &b, 1) != 1)
+		die("acknowledgement");
+	stream_end(fd, t, r);
 }
 
 static int tput(const char *t, const char *addr, uint32_t msg, double secs,
@@ -457,6 +472,11 @@ int main(int argc, char **argv)
 		return conn_rate(argv[2], argv[3], atof(argv[4]),
 				 argc > 5 ? atoi(argv[5]) : 1,
 				 argc > 6 ? atoi(argv[6]) : 0);
+	if (argc == 5 && !strcmp(argv[1], "linger"))
+		return path_linger(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 6 && !strcmp(argv[1], "breakdown"))
+		return path_breakdown(argv[2], argv[3],
+				      strtoul(argv[4], NULL, 0), atof(argv[5]));
 	if ((argc == 6 || argc == 7 || argc == 10) &&
 	    !strcmp(argv[1], "maxconn"))
 		return conn_max(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),

@@ -19,6 +19,19 @@
 #define UNIX_PATH	"/tmp/xbench.sock"
 #define MAXMSG		(16 << 20)
 
+/*
+ * A connection's first 8 bytes: what the server does with it.  A sink
+ * reads @msg-byte reads to EOF and answers one byte; 'T' (xbench_path.c)
+ * answers its af_xen_timing instead; 'L' sets its rx_linger_us to @msg.
+ */
+enum { MODE_SINK = 'S', MODE_ECHO = 'P', MODE_QUIT = 'Q', MODE_TIMED = 'T',
+	MODE_LINGER = 'L' };
+
+struct hdr {
+	uint32_t mode;
+	uint32_t msg;
+};
+
 /* What an epoll event of the server belongs to (high half of data.u64). */
 enum { EV_FORK = 1, EV_CLISTEN, EV_CONN };
 
@@ -37,6 +50,15 @@ int xconnect(const char *t, const char *addr, int ring);
 int xlisten(int family, int port);
 void one_stream(const char *t, const char *addr, uint32_t msg,
 		double secs, int ring, struct result *r);
+int stream_start(const char *t, const char *addr, uint32_t mode,
+		 uint32_t msg, double secs, int ring, struct result *r);
+void stream_end(int fd, const char *t, struct result *r);
+
+/* xbench_path.c: where a stream's time goes, on both sides. */
+int path_serve(int fd, uint32_t mode, uint32_t msg);
+int path_linger(const char *t, const char *addr, int us);
+int path_breakdown(const char *t, const char *addr, uint32_t msg,
+		   double secs);
 
 /* xbench_conn.c: the server's side of the connection ports... */
 void conn_listen(int ep, int local);
