@@ -22,7 +22,7 @@ TOP := .
 KVER ?= $(shell cat build/debs/kver 2>/dev/null || uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 KSRC := af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h data.c seq.c opt.c live.c proc.c debug.c ring.c ring.h \
-	grant.c selfmap.c reclaim.c xs.c chan.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
+	grant.c selfmap.c reclaim.c xs.c chan.c mcast.c parse.c parse.h compat.h Kbuild include/uapi/linux/af_xen.h
 
 .DEFAULT_GOAL := all
 GUEST_BINS :=
@@ -120,7 +120,7 @@ $(CHECKPATCH):
 # by design, so those two checks are off for that one file.
 style: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict -q -f af_xen.c af_xen.h afx_sock.h link.c link.h vsock.c vsock_compat.h ring.c ring.h \
-		data.c seq.c opt.c live.c proc.c debug.c grant.c selfmap.c reclaim.c xs.c chan.c \
+		data.c seq.c opt.c live.c proc.c debug.c grant.c selfmap.c reclaim.c xs.c chan.c mcast.c \
 		parse.c parse.h include/uapi/linux/af_xen.h
 	$(CHECKPATCH) --no-tree --strict -q \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f compat.h

@@ -152,6 +152,7 @@ static void afx_sock_init(struct sock *sk)
 	INIT_LIST_HEAD(&xs->accept_q);
 	INIT_LIST_HEAD(&xs->accept_node);
 	afx_link_init(&xs->link, sk, &afx_sock_link_ops);
+	afx_mcast_init(xs);
 	xs->allow = XEN_DOMID_ANY;
 	xs->ring_size = XEN_RING_SIZE_DEFAULT;
 	spin_lock_bh(&afx_table_lock);
@@ -223,6 +224,7 @@ static int afx_release(struct socket *sock)
 	lock_sock(sk);
 	afx_link_stop(&xs->link);
 	afx_unbind_port(xs);
+	afx_mcast_destroy(xs);
 	if (sk->sk_state == TCP_LISTEN)
 		afx_drain_accept_q(xs);
 	/* Only an established stream ends gracefully; anything else aborts. */
@@ -452,6 +454,8 @@ static int afx_listen(struct socket *sock, int backlog)
 	err = afx_xs_prepare();
 	if (!err && !xs->bound)
 		err = afx_bind_port(xs, 0);
+	if (!err && xs->mcast_want && !xs->mcast)
+		err = afx_mcast_create(xs);
 	if (err)
 		goto out;
 	sk->sk_max_ack_backlog = backlog;
@@ -487,7 +491,7 @@ static int afx_incoming_check(struct sock *listener,
 		return -ECONNREFUSED;
 	if (xs->allow != XEN_DOMID_ANY && xs->allow != in->peer)
 		return -ECONNREFUSED;
-	if (sk_acceptq_is_full(listener))
+	if (!xs->mcast && sk_acceptq_is_full(listener))
 		return -ECONNREFUSED;
 	return 0;
 }
@@ -503,6 +507,10 @@ static int afx_sock_incoming(const struct afx_xs_incoming *in)
 		return -ECONNREFUSED;
 	lock_sock(listener);
 	err = afx_incoming_check(listener, in);
+	if (!err && afx_sk(listener)->mcast) {
+		err = afx_mcast_join(afx_sk(listener), in);
+		goto out;
+	}
 	if (err)
 		goto out;
 	sk = afx_sk_alloc(sock_net(listener), NULL, 0, listener->sk_type);
@@ -538,6 +546,10 @@ static int afx_accept(struct socket *sock, struct socket *newsock,
 	int err = 0;
 
 	lock_sock(sk);
+	if (xs->mcast) {
+		err = -EOPNOTSUPP;	/* a publisher's subscribers are not sockets */
+		goto out;
+	}
 	timeo = sock_rcvtimeo(sk, AFX_ACCEPT_FLAGS & O_NONBLOCK);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (sk->sk_state == TCP_LISTEN && list_empty(&xs->accept_q)) {

@@ -44,6 +44,25 @@ struct afx_ctrl {
 	__u32 grefs[];		/* c2s pages, then s2c pages */
 };
 
+/*
+ * Multicast (mcast.c; docs/protocol.md, "Multicast"): a publisher writes
+ * this into each subscriber's control page, past its grant list, before
+ * it answers the subscriber's connect.  The subscriber reads each field
+ * once and maps the publisher's pages read-only as its receive ring,
+ * whose indices stay in its own control page (s2c): prod written by the
+ * publisher, cons by the subscriber alone.
+ */
+#define AFX_MCAST_MAGIC		0x4d584641	/* "AFXM" little-endian */
+#define AFX_MCAST_DESC_OFF	0xa00
+
+struct afx_mcast_desc {
+	__u32 magic;
+	__u32 order;		/* the publisher's pages: 1 << order */
+	__u32 start;		/* the index the subscriber joins at */
+	__u32 nr_grefs;		/* must equal 1 << order */
+	__u32 grefs[AFX_MAX_PAGES];
+};
+
 /* ----- One connection's shared memory and event channel (grant.c) ----- */
 
 /*
@@ -84,6 +103,11 @@ struct afx_conn {
 	u32 seen_states;	/* peer state bits seen so far */
 	unsigned int streak;
 	bool storm;		/* peer flooded us with events */
+	/* Multicast subscriber: the publisher's pages, mapped read-only. */
+	unsigned int mc_n;
+	struct page **mc_pages;
+	grant_handle_t *mc_handles;
+	void *mc_va;
 	/* Loopback in an auto-translated guest (grant.c): no self-mapping. */
 	struct list_head self_node;	/* granter: afx_self_lock */
 	bool self_offered;	/* granter: on the list of own offers */
@@ -111,6 +135,9 @@ void afx_reclaim_exit(void);
 enum afx_tm {
 	AFX_TM_PRESENT,		/* connector: reading the peer's module node */
 	AFX_TM_OFFER,		/* connector: grants and event channel */
+	AFX_TM_OFFER_PAGES,	/* of which: allocating and granting pages */
+	AFX_TM_OFFER_VMAP,	/* of which: mapping them in a row (vmap) */
+	AFX_TM_OFFER_EVTCHN,	/* of which: the event channel and its irq */
 	AFX_TM_WATCH,		/* connector: the watch on the answer node */
 	AFX_TM_WRITE,		/* connector: writing the request */
 	AFX_TM_WAIT,		/* connector: request written to answer read */
@@ -136,6 +163,13 @@ enum afx_tm {
 void afx_tm_add(enum afx_tm step, ktime_t since);
 extern atomic64_t afx_tm_ns[AFX_TM_NR];
 extern atomic_t afx_tm_count[AFX_TM_NR];
+
+/* grant.c's mapping, for mcast.c too. */
+int afx_map_refs(domid_t peer, const grant_ref_t *refs, unsigned int n,
+		 bool ro, struct page **pages, grant_handle_t *handles,
+		 void **vap);
+void afx_unmap(unsigned int n, struct page **pages, grant_handle_t *handles,
+	       void **vap);
 
 /* Between grant.c and selfmap.c (loopback in auto-translated guests). */
 int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,
@@ -275,5 +309,10 @@ int afx_link_incoming(const struct afx_xs_incoming *in);
 void afx_link_peer_gone(domid_t peer);
 
 extern struct workqueue_struct *afx_wq;
+
+/* mcast.c: the subscriber's side, under its socket lock (link.c). */
+int afx_mcast_attach(struct afx_conn *c);
+void afx_mcast_detach(struct afx_conn *c);
+void afx_mcast_peer_gone(domid_t peer);
 
 #endif /* AFX_H */

@@ -24,6 +24,10 @@ struct afx_sock {
 	struct list_head accept_q;	/* listener: children to accept */
 	struct list_head accept_node;	/* child: in listener's accept_q */
 	u32 seq_last;		/* SOCK_SEQPACKET: last record sent or tried */
+	bool mcast_want;	/* XEN_SO_MULTICAST set, before listen() */
+	u32 mcast_lag_ms;	/* XEN_SO_MULTICAST_LAG_MS */
+	struct afx_mcast *mcast;	/* a listening publisher */
+	struct work_struct mcast_work;	/* reaps departed subscribers */
 	struct afx_link link;	/* the connection; link.port is ours */
 };
 
@@ -35,6 +39,17 @@ static inline struct afx_sock *afx_sk(const struct sock *sk)
 extern int afx_family;
 extern spinlock_t afx_table_lock;
 extern struct list_head afx_sockets;
+
+/* mcast.c: a publisher (XEN_SO_MULTICAST), under its socket lock */
+struct afx_mcast;
+void afx_mcast_init(struct afx_sock *xs);
+int afx_mcast_create(struct afx_sock *xs);
+void afx_mcast_destroy(struct afx_sock *xs);
+int afx_mcast_join(struct afx_sock *xs, const struct afx_xs_incoming *in);
+int afx_mcast_sendmsg(struct afx_sock *xs, struct msghdr *msg, size_t len,
+		      bool rec);
+__poll_t afx_mcast_poll(struct afx_sock *xs, u32 need);
+int afx_mcast_subscribers(struct afx_sock *xs);
 
 /* data.c */
 int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo);

@@ -93,6 +93,8 @@ int afx_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (READ_ONCE(xs->mcast))
+		return afx_mcast_sendmsg(xs, msg, len, false);
 	lock_sock(sk);
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
 	add_wait_queue(sk_sleep(sk), &wait);
@@ -254,7 +256,10 @@ __poll_t afx_poll(struct file *file, struct socket *sock, poll_table *wait)
 
 	sock_poll_wait(file, sock, wait);
 	lock_sock(sk);
-	if (sk->sk_state == TCP_LISTEN) {
+	if (sk->sk_state == TCP_LISTEN && xs->mcast) {
+		mask |= afx_mcast_poll(xs, sk->sk_type == SOCK_SEQPACKET ?
+				       AFX_REC_HDR + 1 : 1);
+	} else if (sk->sk_state == TCP_LISTEN) {
 		if (!list_empty(&xs->accept_q))
 			mask |= EPOLLIN | EPOLLRDNORM;
 	} else if (xs->link.conn_up && sk->sk_state == TCP_ESTABLISHED) {

@@ -300,9 +300,9 @@ void *afx_vmap(struct page **pages, unsigned int n, bool ro)
 }
 
 /* Map @n grants at @pages in one batch; *@vap gets the contiguous view. */
-static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
-		   unsigned int n, bool ro, struct page **pages,
-		   grant_handle_t *handles, void **vap)
+int afx_map_refs(domid_t peer, const grant_ref_t *refs, unsigned int n,
+		 bool ro, struct page **pages, grant_handle_t *handles,
+		 void **vap)
 {
 	bool translated = xen_feature(XENFEAT_auto_translated_physmap);
 	u32 flags = GNTMAP_host_map | (ro ? GNTMAP_readonly : 0);
@@ -332,7 +332,7 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	}
 	for (i = 0; i < n; i++)
 		gnttab_set_map_op(&ops[i], afx_map_addr(pages, va, i), flags,
-				  refs[i], c->peer);
+				  refs[i], peer);
 	err = gnttab_map_refs(ops, NULL, pages, n);
 	for (i = 0; i < n; i++) {
 		if (ops[i].status != GNTST_okay) {
@@ -350,7 +350,7 @@ static int afx_map(struct afx_conn *c, const grant_ref_t *refs,
 	}
 	if (err)
 		pr_warn_ratelimited("domain %u: cannot map its grants (%d)\n",
-				    c->peer, err);
+				    peer, err);
 out:
 	*vap = va;
 	kfree(ops);
@@ -422,8 +422,8 @@ static bool afx_unmap_grants(unsigned int n, struct page **pages,
  * a live grant PTE faults, on PVH/HVM a page still backed by the peer's
  * frame would be handed to somebody else.
  */
-static void afx_unmap(unsigned int n, struct page **pages,
-		      grant_handle_t *handles, void **vap)
+void afx_unmap(unsigned int n, struct page **pages,
+	       grant_handle_t *handles, void **vap)
 {
 	if (!pages[0])
 		return;
@@ -506,8 +506,9 @@ static int afx_conn_map_data(struct afx_conn *c, grant_ref_t ctrl_ref)
 		return -ENOMEM;
 	err = afx_conn_check_ctrl(c, refs, ctrl_ref);
 	for (i = 0; i < 2 && !err; i++)
-		err = afx_map(c, refs + i * n, n, i == 0, c->pages + i * n,
-			      c->handles + i * n, &c->va[i]);
+		err = afx_map_refs(c->peer, refs + i * n, n, i == 0,
+				   c->pages + i * n, c->handles + i * n,
+				   &c->va[i]);
 	kfree(refs);
 	return err;
 }
@@ -518,8 +519,8 @@ static int afx_conn_map(struct afx_conn *c, grant_ref_t ctrl_ref)
 	void *ctrl = NULL;
 	int err;
 
-	err = afx_map(c, &ctrl_ref, 1, false, &c->ctrl_page, &c->ctrl_handle,
-		      &ctrl);
+	err = afx_map_refs(c->peer, &ctrl_ref, 1, false, &c->ctrl_page,
+			   &c->ctrl_handle, &ctrl);
 	c->ctrl = ctrl;
 	return err ?: afx_conn_map_data(c, ctrl_ref);
 }
@@ -629,6 +630,7 @@ static int afx_grant(domid_t peer, struct page *page, bool ro,
 static int afx_conn_grant_pages(struct afx_conn *c)
 {
 	unsigned int i, n = 2 * c->npages;
+	ktime_t t = ktime_get();
 	int err;
 
 	for (i = 0; i < n; i++) {
@@ -644,12 +646,15 @@ static int afx_conn_grant_pages(struct afx_conn *c)
 			return err;
 		c->ctrl->grefs[i] = c->grefs[i];
 	}
+	afx_tm_add(AFX_TM_OFFER_PAGES, t);
+	t = ktime_get();
 	for (i = 0; i < 2; i++) {
 		c->va[i] = vmap(c->pages + i * c->npages, c->npages, VM_MAP,
 				PAGE_KERNEL);
 		if (!c->va[i])
 			return -ENOMEM;
 	}
+	afx_tm_add(AFX_TM_OFFER_VMAP, t);
 	return 0;
 }
 
@@ -659,6 +664,7 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 		.dom = DOMID_SELF,
 		.remote_dom = peer,
 	};
+	ktime_t t;
 	int err;
 
 	/* One grant per page: 64 KiB-page Arm kernels are not supported. */
@@ -690,6 +696,7 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	err = afx_grant(peer, c->ctrl_page, false, &c->ctrl_gref);
 	if (err)
 		goto fail;
+	t = ktime_get();
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
 	if (err) {
 		err = afx_short(peer, err, "event channels", &afx_nr_evtchns);
@@ -698,6 +705,7 @@ int afx_conn_offer(struct afx_conn *c, domid_t peer, unsigned int order)
 	err = afx_conn_start(c, alloc.port);
 	if (err)
 		goto fail;
+	afx_tm_add(AFX_TM_OFFER_EVTCHN, t);
 	if (afx_self_shared(peer))
 		afx_self_offer(c);
 	return 0;
@@ -768,6 +776,7 @@ void afx_conn_release(struct afx_conn *c)
 		atomic_dec(&afx_nr_evtchns);
 	}
 	c->irq = 0;
+	afx_mcast_detach(c);
 	afx_self_withdraw(c);
 	if (c->granter)
 		afx_conn_ungrant(c);

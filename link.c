@@ -503,6 +503,15 @@ static void afx_link_done_work(struct work_struct *work)
 void afx_link_connect_finish(struct afx_link *l, int res)
 {
 	afx_link_cancel_connect(l);
+	/* A publisher's subscriber reads its pages and never sends. */
+	if (!res) {
+		int mc = afx_mcast_attach(&l->conn);
+
+		if (mc < 0)
+			res = mc;
+		else if (mc)
+			l->sk->sk_shutdown |= SEND_SHUTDOWN;
+	}
 	if (!res) {
 		afx_tm_add(AFX_TM_FINISH, l->req.got);
 		if (l->req.via_chan) {
@@ -673,7 +682,7 @@ static DEFINE_MUTEX(afx_front_lock);
 static struct {
 	u32 type;
 	afx_link_incoming_t fn;
-} afx_fronts[4];		/* afx_front_lock */
+} afx_fronts[8];		/* afx_front_lock */
 
 int afx_link_register(u32 type, afx_link_incoming_t fn)
 {

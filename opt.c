@@ -68,6 +68,29 @@ static int afx_set_ring_size(struct sock *sk, sockptr_t optval,
 	return err;
 }
 
+/* XEN_SO_MULTICAST before listen(), XEN_SO_MULTICAST_LAG_MS any time. */
+static int afx_set_mcast(struct sock *sk, int optname, sockptr_t optval,
+			 unsigned int optlen)
+{
+	struct afx_sock *xs = afx_sk(sk);
+	int v, err;
+
+	err = afx_opt_int(optval, optlen, &v);
+	if (err)
+		return err;
+	if (v < 0 || (optname == XEN_SO_MULTICAST && v > 1))
+		return -EINVAL;
+	lock_sock(sk);
+	if (optname == XEN_SO_MULTICAST_LAG_MS)
+		xs->mcast_lag_ms = v;
+	else if (sk->sk_state != TCP_CLOSE || xs->link.conn_up)
+		err = -EISCONN;
+	else
+		xs->mcast_want = v;
+	release_sock(sk);
+	return err;
+}
+
 int afx_setsockopt(struct socket *sock, int level, int optname,
 		   sockptr_t optval, unsigned int optlen)
 {
@@ -75,6 +98,8 @@ int afx_setsockopt(struct socket *sock, int level, int optname,
 		return -ENOPROTOOPT;
 	if (optname == XEN_SO_RING_SIZE)
 		return afx_set_ring_size(sock->sk, optval, optlen);
+	if (optname == XEN_SO_MULTICAST || optname == XEN_SO_MULTICAST_LAG_MS)
+		return afx_set_mcast(sock->sk, optname, optval, optlen);
 	if (optname == XEN_SO_DEBUG_CORRUPT)
 		return afx_debug_corrupt(sock->sk, optval, optlen);
 	return -ENOPROTOOPT;
@@ -94,7 +119,7 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 {
 	struct afx_sock *xs = afx_sk(sock->sk);
 	struct xen_so_stats st;
-	int len, size, rec_max;
+	int len, size, rec_max, mc[3];
 	void *val;
 
 	if (level != afx_family)
@@ -105,6 +130,9 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 	size = xs->ring_size;
 	rec_max = size - AFX_REC_HDR;
 	afx_get_stats(xs, &st);
+	mc[0] = xs->mcast_want;
+	mc[1] = xs->mcast_lag_ms;
+	mc[2] = afx_mcast_subscribers(xs);
 	release_sock(&xs->sk);
 	switch (optname) {
 	case XEN_SO_RING_SIZE:
@@ -120,6 +148,14 @@ int afx_getsockopt(struct socket *sock, int level, int optname,
 			return -ENOPROTOOPT;
 		val = &rec_max;
 		len = len < sizeof(rec_max) ? -EINVAL : sizeof(rec_max);
+		break;
+	case XEN_SO_MULTICAST:
+	case XEN_SO_MULTICAST_LAG_MS:
+	case XEN_SO_SUBSCRIBERS:
+		val = &mc[optname - XEN_SO_MULTICAST];
+		if (*(int *)val < 0)
+			return -EINVAL;		/* not a publisher */
+		len = len < sizeof(int) ? -EINVAL : sizeof(int);
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -113,6 +113,9 @@ atomic_t afx_tm_count[AFX_TM_NR];
 static const char *const afx_tm_names[AFX_TM_NR] = {
 	[AFX_TM_PRESENT] = "connect_peer_read",
 	[AFX_TM_OFFER] = "connect_grant_evtchn",
+	[AFX_TM_OFFER_PAGES] = "connect_offer_pages",
+	[AFX_TM_OFFER_VMAP] = "connect_offer_vmap",
+	[AFX_TM_OFFER_EVTCHN] = "connect_offer_evtchn",
 	[AFX_TM_WATCH] = "connect_watch",
 	[AFX_TM_WRITE] = "connect_request_write",
 	[AFX_TM_WAIT] = "connect_answer_wait",

@@ -373,3 +373,36 @@ long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 	}
 	return n;
 }
+
+/*
+ * One producer, many consumers (mcast.c): the data is copied once into
+ * the area all the consumers' rings share, at the producer index of @r
+ * (a private view), then published to each consumer's ring.  The caller
+ * has checked every consumer's room.  Returns the bytes copied.
+ */
+long afx_ring_fill(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		   size_t len)
+{
+	return afx_ring_copy(r, copy, ctx, r->idx, len);
+}
+
+/* The same for one record: its bytes in the ring, or -EFAULT. */
+long afx_ring_fill_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		       size_t len, __u32 flags)
+{
+	__u32 hdr = len | (flags & AFX_REC_FLAGS);
+	__u8 *h = (__u8 *)&hdr;
+
+	if (afx_ring_copy(r, copy, ctx, r->idx + AFX_REC_HDR, len) != len)
+		return -EFAULT;
+	afx_ring_copy(r, afx_ring_hdr_put, &h, r->idx, AFX_REC_HDR);
+	return AFX_REC_HDR + len;
+}
+
+/* Publish everything up to @idx, filled through another view. */
+void afx_ring_publish(struct afx_ring *r, __u32 idx)
+{
+	virt_wmb();	/* data before the prod that covers it */
+	r->idx = idx;
+	WRITE_ONCE(r->sh->prod, idx);
+}

@@ -112,6 +112,12 @@ long afx_ring_rec_bytes(struct afx_ring *r);
 long afx_ring_read_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
 		       size_t buflen, bool peek, __u32 *reclen);
 
+long afx_ring_fill(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		   size_t len);
+long afx_ring_fill_rec(struct afx_ring *r, afx_ring_copy_t copy, void *ctx,
+		       size_t len, __u32 flags);
+void afx_ring_publish(struct afx_ring *r, __u32 idx);
+
 void afx_ring_tx_set_state(struct afx_ring *r, __u32 bits);
 void afx_ring_rx_set_state(struct afx_ring *r, __u32 bits);
 

@@ -66,6 +66,8 @@ int afx_seq_sendmsg(struct socket *sock, struct msghdr *msg, size_t len)
 
 	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (READ_ONCE(xs->mcast))
+		return afx_mcast_sendmsg(xs, msg, len, true);
 	lock_sock(sk);
 	add_wait_queue(sk_sleep(sk), &wait);
 	n = afx_seq_send_locked(xs, msg, len, &wait);

@@ -367,6 +367,7 @@ static void afx_gone_work(struct work_struct *work)
 		pr_info_ratelimited("domain %u is gone; resetting its connections\n",
 				    w->peer);
 		afx_link_peer_gone(w->peer);
+		afx_mcast_peer_gone(w->peer);
 		afx_chan_peer_gone(w->peer);
 	}
 	kfree(w);

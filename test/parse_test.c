@@ -378,6 +378,33 @@ static void t_request_nonce(void)
 	CHECK(afx_parse_request_nonce("1 2 a\0b", 7, &v), "NUL in the nonce");
 }
 
+/* The module node's version: a canonical u32 of at least 1. */
+static void t_module(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		__u32 v;	/* 0: refused */
+	} t[] = {
+		{ "1", 1, 1 }, { "2", 1, 2 }, { "4294967295", 10, ~0u },
+		{ "0", 1, 0 }, { "02", 2, 0 }, { "", 0, 0 }, { "2 ", 2, 0 },
+		{ " 2", 2, 0 }, { "+2", 2, 0 }, { "2\0", 2, 0 },
+		{ "4294967296", 10, 0 }, { "x", 1, 0 },
+	};
+	__u32 v;
+
+	for (unsigned int i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r;
+
+		v = 42;
+		r = afx_parse_module(t[i].text, t[i].len, &v);
+		CHECK((r == 0) == (t[i].v != 0), "\"%s\": %s", t[i].text,
+		      r ? "refused" : "accepted");
+		CHECK(r ? v == 42 : v == t[i].v, "\"%s\": version %u",
+		      t[i].text, v);
+	}
+}
+
 /* ----- main ----- */
 
 static const struct {
@@ -389,6 +416,8 @@ static const struct {
 	{ "path: canonical text of random fields accepted", t_canon_path },
 	{ "request nonce: taken from a malformed request's canonical last field",
 	  t_request_nonce },
+	{ "module node: a canonical version of at least 1, nothing else",
+	  t_module },
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))

@@ -125,13 +125,24 @@ int xconnect(int domid, int port)
 
 static long slab_per_page = 1;
 
-/* Objects of the AF_XEN sock cache in use (SLUB counts per-CPU slabs). */
+/*
+ * Objects of the AF_XEN sock cache in use.  SLUB counts every object of
+ * a per-CPU slab as in use, and keeps recently emptied slabs per CPU, so
+ * the cache is shrunk first (which flushes them): what is left is what
+ * is really allocated.
+ */
 static long slab_objects(void)
 {
-	FILE *f = fopen("/proc/slabinfo", "r");
+	FILE *s = fopen("/sys/kernel/slab/AF_XEN/shrink", "w");
+	FILE *f;
 	char line[512];
 	long n = -1, total, size;
 
+	if (s) {
+		fputs("1", s);
+		fclose(s);
+	}
+	f = fopen("/proc/slabinfo", "r");
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, "AF_XEN ", 7))
 			sscanf(line + 7, "%ld %ld %ld %ld", &n, &total, &size,

@@ -52,6 +52,28 @@ struct sockaddr_xen {
 #define XEN_SO_STATS		2
 #define XEN_SO_RECORD_MAX	3
 
+/*
+ * Multicast: one writer, many reader domains, one shared ring.
+ *
+ * XEN_SO_MULTICAST (int, 0 or 1): set before listen() to make the
+ *	listening socket a publisher.  A connect() to its port subscribes:
+ *	the subscriber reads, from the position the publisher had reached
+ *	when it joined, everything the publisher writes with send() or
+ *	write() on the listening socket itself, and leaves with close().
+ *	The publisher's data is written once into its ring
+ *	(XEN_SO_RING_SIZE), which every subscriber maps read-only; the
+ *	slowest subscriber sets its free space.  accept() is refused
+ *	(EOPNOTSUPP); a subscriber's send() fails with EPIPE.  Without
+ *	subscribers, what is sent is dropped.
+ * XEN_SO_MULTICAST_LAG_MS (int, publisher): a subscriber that keeps the
+ *	writer waiting this long for room is dropped (it gets ECONNRESET,
+ *	the kernel logs one line); 0, the default, waits for it forever.
+ * XEN_SO_SUBSCRIBERS (int, read-only, publisher): subscribers now.
+ */
+#define XEN_SO_MULTICAST	4
+#define XEN_SO_MULTICAST_LAG_MS	5
+#define XEN_SO_SUBSCRIBERS	6
+
 /* Bytes of ring a SOCK_SEQPACKET record takes besides its payload. */
 #define XEN_RECORD_HDR		4
 
