@@ -48,11 +48,9 @@ void afx_link_init(struct afx_link *l, struct sock *sk,
 }
 EXPORT_SYMBOL_GPL(afx_link_init);
 
-/* Interrupt context: the shared page changed, or the peer wants us. */
-static void afx_link_event(void *arg)
+/* Interrupt context: wake whoever waits on @sk, readers and writers. */
+void afx_sk_wake(struct sock *sk)
 {
-	struct afx_link *l = arg;
-	struct sock *sk = l->sk;
 	struct socket_wq *wq;
 
 	rcu_read_lock();
@@ -62,6 +60,14 @@ static void afx_link_event(void *arg)
 	sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
 	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
 	rcu_read_unlock();
+}
+
+/* Interrupt context: the shared page changed, or the peer wants us. */
+static void afx_link_event(void *arg)
+{
+	struct afx_link *l = arg;
+
+	afx_sk_wake(l->sk);
 	if (l->ops->event)
 		l->ops->event(l);
 }

@@ -54,6 +54,7 @@ struct afx_link {
 
 void afx_link_init(struct afx_link *l, struct sock *sk,
 		   const struct afx_link_ops *ops);
+void afx_sk_wake(struct sock *sk);
 void afx_link_notify(struct afx_link *l);
 void afx_link_fail(struct afx_link *l, int err, const char *why);
 void afx_link_teardown(struct afx_link *l, bool abort);

@@ -72,14 +72,8 @@ static void afx_msub_event(void *arg)
 {
 	struct afx_msub *sub = arg;
 	struct sock *sk = &sub->pub->xs->sk;
-	struct socket_wq *wq;
 
-	rcu_read_lock();
-	wq = rcu_dereference(sk->sk_wq);
-	if (skwq_has_sleeper(wq))
-		wake_up_interruptible_all(&wq->wait);
-	sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
-	rcu_read_unlock();
+	afx_sk_wake(sk);
 	sock_hold(sk);
 	if (!schedule_work(&sub->pub->xs->mcast_work))
 		sock_put(sk);
@@ -115,7 +109,13 @@ static void afx_msub_drop(struct afx_msub *sub, const char *why, bool eof)
 		pr_warn_ratelimited("%u:%u multicast subscriber domain %u: %s; dropped\n",
 				    afx_xs_self(), pub->xs->link.port,
 				    sub->conn.peer, why);
+	/*
+	 * EOF and CLOSED both ways, as a peer that closes gracefully says:
+	 * the subscriber's liveness probe then leaves it to read the rest.
+	 */
 	afx_ring_tx_set_state(&sub->conn.tx, eof ? AFX_RING_EOF :
+			      AFX_RING_RESET);
+	afx_ring_rx_set_state(&sub->conn.rx, eof ? AFX_RING_CLOSED :
 			      AFX_RING_RESET);
 	afx_conn_notify(&sub->conn);
 	list_del(&sub->node);

@@ -28,6 +28,11 @@ $(HARNESS_BIN)/xbench: $(addprefix $(_h_p)test/,xbench.c xbench_conn.c xbench_pa
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)
 
+GUEST_BINS += $(HARNESS_BIN)/xmcast
+$(HARNESS_BIN)/xmcast: $(_h_p)test/xmcast.c $(_h_p)include/uapi/linux/af_xen.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -I $(_h_p)include/uapi -o $@ $(filter %.c,$^)
+
 GUEST_BINS += $(HARNESS_BIN)/reliab
 $(HARNESS_BIN)/reliab: $(addprefix $(_h_p)test/,reliab.c reliab_death.c reliab_limits.c reliab.h) \
 		$(_h_p)include/uapi/linux/af_xen.h

@@ -2,7 +2,8 @@
 /*
  * Userspace unit tests of ring.c's record framing (the SOCK_SEQPACKET
  * groundwork): whole records or nothing, truncation, peek, the largest
- * record, copy faults, and a peer whose record headers lie.
+ * record, copy faults, and a peer whose record headers lie; and the
+ * one-writer, many-readers fill and publish of multicast (mcast.c).
  *
  * Lines "ok - rec: NAME" / "not ok - rec: NAME # why"; --list names them.
  */
@@ -271,6 +272,145 @@ static void t_rec_bytes(void)
 	CHECK(p.sh.cons == 0, "consumed");
 }
 
+/* ----- multicast: one data area, three readers, each its own indices ----- */
+
+#define NSUB 3
+
+struct mc {
+	u8 data[SIZE];
+	struct afx_ring_shared w_sh, sh[NSUB];
+	struct afx_ring w, tx[NSUB], rx[NSUB];
+};
+
+static void mc_init(struct mc *m, u32 start)
+{
+	memset(m, 0, sizeof(*m));
+	afx_ring_init(&m->w, &m->w_sh, m->data, SIZE);
+	m->w.idx = start;
+	for (int i = 0; i < NSUB; i++) {
+		afx_ring_init(&m->tx[i], &m->sh[i], m->data, SIZE);
+		afx_ring_init(&m->rx[i], &m->sh[i], m->data, SIZE);
+		m->tx[i].idx = m->tx[i].peer_idx = start;
+		m->rx[i].idx = m->rx[i].peer_idx = start;
+		m->sh[i].prod = m->sh[i].cons = start;
+	}
+}
+
+/* The writer's room: the least of its readers'. */
+static int mc_room(struct mc *m)
+{
+	int room = SIZE;
+
+	for (int i = 0; i < NSUB; i++) {
+		int n = afx_ring_tx_space(&m->tx[i]);
+
+		if (n < room)
+			room = n;
+	}
+	return room;
+}
+
+static void mc_publish(struct mc *m, u32 n)
+{
+	m->w.idx += n;
+	for (int i = 0; i < NSUB; i++)
+		afx_ring_publish(&m->tx[i], m->w.idx);
+}
+
+/*
+ * Readers of different speeds: reader i takes up to 1 << (4 + 3 i) bytes
+ * per turn.  Every reader sees every byte; the writer never overwrites
+ * what the slowest has not read.
+ */
+static void t_mc_stream(void)
+{
+	static u8 in[1 << 20], out[NSUB][1 << 20];
+	size_t w = 0, r[NSUB] = { 0 };
+	struct mc m;
+
+	mc_init(&m, 0xfffff000u);	/* the indices wrap on the way */
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (u8)(i * 7 + (i >> 9));
+	while (r[0] < sizeof(in) || r[1] < sizeof(in) || r[2] < sizeof(in)) {
+		int room = mc_room(&m);
+		size_t n = sizeof(in) - w < (size_t)room ? sizeof(in) - w : room;
+		struct cur c = { in + w, 0, n };
+
+		CHECK(room >= 0, "writer's room %d", room);
+		if (n) {
+			CHECK(afx_ring_fill(&m.w, from_cur, &c, n) == (long)n,
+			      "fill of %zu", n);
+			mc_publish(&m, n);
+			w += n;
+		}
+		for (int i = 0; i < NSUB; i++) {
+			size_t want = (size_t)1 << (4 + 3 * i);
+			struct cur o = { out[i] + r[i], 0, want };
+			long got = afx_ring_read(&m.rx[i], to_cur, &o, want,
+						 false);
+
+			CHECK(got >= 0, "reader %d: %ld", i, got);
+			r[i] += got;
+		}
+	}
+	for (int i = 0; i < NSUB; i++)
+		CHECK(!memcmp(in, out[i], sizeof(in)), "reader %d's bytes", i);
+}
+
+/* Records: each reader gets each one whole, header written once. */
+static int mc_take(struct mc *m, int i, u32 *next)
+{
+	static u8 got[SIZE];
+	struct cur o = { got, 0, SIZE };
+	u32 len, want = (*next * 131) % 600;
+	long r = afx_ring_read_rec(&m->rx[i], to_cur, &o, SIZE, false, &len);
+
+	if (r == -EAGAIN)
+		return 0;
+	if (r < 0 || len != want || (u32)r != want)
+		return -1;
+	for (u32 j = 0; j < want; j++)
+		if (got[j] != (u8)(*next + j))
+			return -1;
+	(*next)++;
+	return 1;
+}
+
+static void t_mc_records(void)
+{
+	static u8 buf[SIZE];
+	u32 next[NSUB] = { 0 };
+	struct mc m;
+	int r;
+
+	mc_init(&m, 0);
+	for (u32 rec = 0; rec < 2000; rec++) {
+		u32 n = (rec * 131) % 600;
+		struct cur c = { buf, 0, n };
+
+		for (u32 j = 0; j < n; j++)
+			buf[j] = (u8)(rec + j);
+		/* Reader i reads only every (i + 1)th turn: speeds differ. */
+		for (int t = 1; mc_room(&m) < (int)(AFX_REC_HDR + n); t++)
+			for (int i = 0; i < NSUB; i++) {
+				if (t % (i + 1))
+					continue;
+				r = mc_take(&m, i, &next[i]);
+				CHECK(r >= 0, "reader %d, record %u wrong", i,
+				      next[i]);
+			}
+		CHECK(afx_ring_fill_rec(&m.w, from_cur, &c, n, 0) ==
+		      (long)(AFX_REC_HDR + n), "fill of record %u", rec);
+		mc_publish(&m, AFX_REC_HDR + n);
+	}
+	for (int i = 0; i < NSUB; i++) {
+		while ((r = mc_take(&m, i, &next[i])) > 0)
+			;
+		CHECK(r == 0 && next[i] == 2000, "reader %d: %u records, %d",
+		      i, next[i], r);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -288,6 +428,10 @@ static const struct {
 	  t_eor_flag },
 	{ "queued payload bytes leave headers out; a lying header is EPROTO",
 	  t_rec_bytes },
+	{ "multicast: one fill, three readers of different speeds, every byte at each",
+	  t_mc_stream },
+	{ "multicast: records filled once are whole at every reader",
+	  t_mc_records },
 };
 
 #define N_TESTS (sizeof(tests) / sizeof(tests[0]))
