@@ -42,6 +42,7 @@ extern struct list_head afx_sockets;
 
 /* mcast.c: a publisher (XEN_SO_MULTICAST), under its socket lock */
 struct afx_mcast;
+struct seq_file;
 void afx_mcast_init(struct afx_sock *xs);
 int afx_mcast_create(struct afx_sock *xs);
 void afx_mcast_destroy(struct afx_sock *xs);
@@ -50,6 +51,7 @@ int afx_mcast_sendmsg(struct afx_sock *xs, struct msghdr *msg, size_t len,
 		      bool rec);
 __poll_t afx_mcast_poll(struct afx_sock *xs, u32 need);
 int afx_mcast_subscribers(struct afx_sock *xs);
+void afx_mcast_show(struct seq_file *seq);
 
 /* data.c */
 int afx_sleep(struct sock *sk, struct wait_queue_entry *wait, long *timeo);

@@ -16,14 +16,18 @@
  *
  * Locking: the publisher's socket lock protects its struct afx_mcast and
  * every subscriber on it.  afx_mcast_lock (spinlock) protects
- * afx_publishers, the list the peer-death work walks; it is taken under
- * socket locks and takes none.  The event-channel interrupt of a
- * subscriber only wakes the publisher and queues its reap work.
+ * afx_publishers and, besides the socket lock, each publisher's list of
+ * subscribers: both are held to change it, either to walk it (the
+ * peer-death work and /proc/net/af_xen_mcast walk it under the spinlock
+ * alone).  It is taken under socket locks and takes none.  The
+ * event-channel interrupt of a subscriber only wakes the publisher and
+ * queues its reap work.
  */
 #include "afx_sock.h"
 #include <linux/af_xen.h>
 
 #include <linux/ratelimit.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
@@ -58,8 +62,8 @@ struct afx_mcast {
 	void *va;
 	struct afx_ring w;		/* private: where the next byte goes */
 	struct afx_ring_shared w_sh;	/* never shared */
-	struct list_head subs;
-	unsigned int nsubs;
+	struct list_head subs;		/* socket lock + afx_mcast_lock */
+	unsigned int nsubs;		/* socket lock + afx_mcast_lock */
 };
 
 static DEFINE_SPINLOCK(afx_mcast_lock);
@@ -118,8 +122,10 @@ static void afx_msub_drop(struct afx_msub *sub, const char *why, bool eof)
 	afx_ring_rx_set_state(&sub->conn.rx, eof ? AFX_RING_CLOSED :
 			      AFX_RING_RESET);
 	afx_conn_notify(&sub->conn);
+	spin_lock_bh(&afx_mcast_lock);
 	list_del(&sub->node);
 	pub->nsubs--;
+	spin_unlock_bh(&afx_mcast_lock);
 	afx_conn_release(&sub->conn);
 	afx_msub_ungrant(sub);
 	if (sub->peer_ref)
@@ -208,8 +214,10 @@ int afx_mcast_join(struct afx_sock *xs, const struct afx_xs_incoming *in)
 	}
 	sub->peer_ref = true;
 	afx_msub_ring(sub);
+	spin_lock_bh(&afx_mcast_lock);
 	list_add_tail(&sub->node, &pub->subs);
 	pub->nsubs++;
+	spin_unlock_bh(&afx_mcast_lock);
 	return 0;
 }
 
@@ -258,7 +266,10 @@ static void afx_mcast_publish(struct afx_mcast *pub, u32 idx)
 /*
  * Under the lock, with less than @need bytes of room: ask the subscribers
  * short of it for an event, drop those past the lag limit.  0 when the
- * caller should sleep; >0 when there is room after all.
+ * caller should sleep: some subscriber is still short after asking, so
+ * its event will come.  1 when nobody is short any more (one may have
+ * read since the room was counted, and then nobody was asked at all: a
+ * sleep then would never end).
  */
 static int afx_mcast_wait_room(struct afx_sock *xs, u32 need)
 {
@@ -266,7 +277,7 @@ static int afx_mcast_wait_room(struct afx_sock *xs, u32 need)
 	u32 lag = READ_ONCE(xs->mcast_lag_ms);
 	struct afx_msub *sub, *tmp;
 	ktime_t now = ktime_get();
-	int more = 0, n;
+	int asked = 0, n;
 
 	list_for_each_entry_safe(sub, tmp, &pub->subs, node) {
 		if (afx_ring_tx_space(&sub->conn.tx) >= (int)need)
@@ -276,14 +287,13 @@ static int afx_mcast_wait_room(struct afx_sock *xs, u32 need)
 		if (lag && ktime_ms_delta(now, sub->blocked) >= lag) {
 			afx_msub_drop(sub, "lagged past the publisher's limit",
 				      false);
-			more = 1;
 			continue;
 		}
 		n = afx_conn_tx_wait(&sub->conn);
-		if (n < 0 || n >= (int)need)
-			more = 1;
+		if (n >= 0 && n < (int)need)
+			asked++;
 	}
-	return more;
+	return !asked;
 }
 
 static size_t afx_mcast_copy_in(void *ctx, void *ring, size_t len)
@@ -503,6 +513,35 @@ void afx_mcast_peer_gone(domid_t peer)
 		release_sock(&found->sk);
 		sock_put(&found->sk);
 	}
+}
+
+/*
+ * /proc/net/af_xen_mcast: each publisher, then each of its subscribers
+ * with what it has not read yet and the requests standing in its page.
+ * A snapshot, taken without the publishers' socket locks.
+ */
+void afx_mcast_show(struct seq_file *seq)
+{
+	struct afx_mcast *pub;
+	struct afx_msub *sub;
+	struct afx_ring *r;
+
+	spin_lock_bh(&afx_mcast_lock);
+	list_for_each_entry(pub, &afx_publishers, all) {
+		seq_printf(seq, "publisher %u:%u ring %u subscribers %u written %u\n",
+			   afx_xs_self(), pub->xs->link.port, pub->w.size,
+			   pub->nsubs, READ_ONCE(pub->w.idx));
+		list_for_each_entry(sub, &pub->subs, node) {
+			r = &sub->conn.tx;
+			seq_printf(seq, "subscriber %u unread %u want_space %u want_data %u events_sent %llu events_received %llu\n",
+				   sub->conn.peer,
+				   READ_ONCE(r->idx) - READ_ONCE(r->sh->cons),
+				   READ_ONCE(r->sh->want_space),
+				   READ_ONCE(r->sh->want_data),
+				   sub->conn.ntf_tx, sub->conn.ntf_rx);
+		}
+	}
+	spin_unlock_bh(&afx_mcast_lock);
 }
 
 /* ----- The subscriber's side ----- */

@@ -2,8 +2,8 @@
 /*
  * af_xen: /proc/net/af_xen (one line per socket), af_xen_stat (resources
  * held, for leak tests), af_xen_events (the storm detector's margin) and
- * af_xen_timing (where connects spend their time) and af_xen_chan (the
- * control channels, chan.c).
+ * af_xen_timing (where connects spend their time), af_xen_chan (the
+ * control channels, chan.c) and af_xen_mcast (publishers, mcast.c).
  *
  * Locking: the socket list is walked under afx_table_lock (af_xen.c);
  * a line reads its socket's fields without the socket lock, as a
@@ -203,6 +203,12 @@ static int afx_chan_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+static int afx_mcast_stat_show(struct seq_file *seq, void *v)
+{
+	afx_mcast_show(seq);
+	return 0;
+}
+
 /* ----- Registration ----- */
 
 /* Legitimate traffic's distance from the storm limit; not a leak count. */
@@ -226,7 +232,9 @@ int afx_proc_init(void)
 	    proc_create("af_xen_timing", 0644, init_net.proc_net,
 			&afx_timing_ops) &&
 	    proc_create_single("af_xen_chan", 0444, init_net.proc_net,
-			       afx_chan_stat_show))
+			       afx_chan_stat_show) &&
+	    proc_create_single("af_xen_mcast", 0444, init_net.proc_net,
+			       afx_mcast_stat_show))
 		return 0;
 	afx_proc_exit();
 	return -ENOMEM;
@@ -234,6 +242,7 @@ int afx_proc_init(void)
 
 void afx_proc_exit(void)
 {
+	remove_proc_entry("af_xen_mcast", init_net.proc_net);
 	remove_proc_entry("af_xen_chan", init_net.proc_net);
 	remove_proc_entry("af_xen_timing", init_net.proc_net);
 	remove_proc_entry("af_xen_events", init_net.proc_net);
