@@ -200,10 +200,11 @@ extern atomic_t afx_streak_max, afx_nr_storms;
 
 /*
  * What a module node says: 1, the xenstore rendezvous only; 2, control
- * channels as well (chan.c).
+ * channels as well (chan.c); 3, multicast subscriptions too (mcast.c).
  */
-#define AFX_MODULE_VERSION	2
+#define AFX_MODULE_VERSION	3
 #define AFX_MODULE_CHAN		2
+#define AFX_MODULE_MCAST	3
 
 struct afx_chan;
 

@@ -191,6 +191,16 @@ int afx_mcast_join(struct afx_sock *xs, const struct afx_xs_incoming *in)
 
 	if (pub->nsubs >= AFX_MCAST_MAX_SUBS)
 		return -ECONNREFUSED;
+	/*
+	 * An older module would take its own empty ring for the stream and
+	 * read nothing, ever: it is refused instead, in words.
+	 */
+	err = afx_xs_peer_present(in->peer);
+	if (err >= 0 && err < AFX_MODULE_MCAST) {
+		pr_warn_ratelimited("%u:%u domain %u: its af_xen (version %d) cannot subscribe to a multicast publisher; refused\n",
+				    afx_xs_self(), xs->link.port, in->peer, err);
+		return -EPROTONOSUPPORT;
+	}
 	/* Loopback without self-mapping shares pages, not grants: later. */
 	if (afx_self_shared(in->peer))
 		return -EOPNOTSUPP;

@@ -298,13 +298,21 @@ static int subscribe(int domid, int port, const struct sub_opts *o)
 			}
 			got += r;
 		}
+		/*
+		 * A hostile subscriber holds still around its lie: first so
+		 * that the publisher, blocked on our full ring, has seen our
+		 * true cons, then so that no read of ours overwrites the lie
+		 * before the publisher (woken by it) looks.
+		 */
 		if ((o->stall || o->corrupt) && !stalled && got >= (1 << 20)) {
 			stalled = 1;
-			if (o->corrupt &&
-			    setsockopt(fd, SOL_XEN, XEN_SO_DEBUG_CORRUPT,
-				       &o->corrupt, sizeof(o->corrupt)))
-				die("XEN_SO_DEBUG_CORRUPT%s: %s", "");
-			sleep(o->stall);
+			if (o->corrupt) {
+				usleep(500000);
+				if (setsockopt(fd, SOL_XEN, XEN_SO_DEBUG_CORRUPT,
+					       &o->corrupt, sizeof(o->corrupt)))
+					die("XEN_SO_DEBUG_CORRUPT%s: %s", "");
+			}
+			sleep(o->corrupt && o->stall < 2 ? 2 : o->stall);
 		}
 	}
 	if (o->want_reset) {
