@@ -170,6 +170,9 @@ int afx_map_refs(domid_t peer, const grant_ref_t *refs, unsigned int n,
 		 void **vap);
 void afx_unmap(unsigned int n, struct page **pages, grant_handle_t *handles,
 	       void **vap);
+/* The cap on ring memory (ring_memory_max_mb), publishers' pages too. */
+int afx_ring_pages_get(domid_t peer, unsigned int n);
+void afx_ring_pages_put(unsigned int n);
 
 /* Between grant.c and selfmap.c (loopback in auto-translated guests). */
 int afx_conn_check_ctrl(struct afx_conn *c, grant_ref_t *refs,

@@ -21,6 +21,7 @@ struct afx_sock {
 	bool bound;			/* afx_table_lock */
 	domid_t allow;		/* listener: XEN_DOMID_ANY or the one domain */
 	u32 ring_size;
+	bool ring_size_set;	/* XEN_SO_RING_SIZE given (a publisher keeps it) */
 	struct list_head accept_q;	/* listener: children to accept */
 	struct list_head accept_node;	/* child: in listener's accept_q */
 	u32 seq_last;		/* SOCK_SEQPACKET: last record sent or tried */

@@ -601,7 +601,7 @@ static unsigned int afx_ring_mem_max_mb;
 module_param_named(ring_memory_max_mb, afx_ring_mem_max_mb, uint, 0644);
 MODULE_PARM_DESC(ring_memory_max_mb, "cap on the memory of all rings this guest offers, MiB (0: a quarter of RAM)");
 
-static int afx_ring_pages_get(domid_t peer, unsigned int n)
+int afx_ring_pages_get(domid_t peer, unsigned int n)
 {
 	unsigned long max = READ_ONCE(afx_ring_mem_max_mb);
 
@@ -612,6 +612,11 @@ static int afx_ring_pages_get(domid_t peer, unsigned int n)
 				 &afx_ring_pages);
 	}
 	return 0;
+}
+
+void afx_ring_pages_put(unsigned int n)
+{
+	atomic_sub(n, &afx_ring_pages);
 }
 
 static int afx_grant(domid_t peer, struct page *page, bool ro,

@@ -64,6 +64,7 @@ static int afx_set_ring_size(struct sock *sk, sockptr_t optval,
 		err = -EINVAL;
 	else
 		xs->ring_size = size;
+	xs->ring_size_set = !err;
 	release_sock(sk);
 	return err;
 }

@@ -992,6 +992,8 @@ int main(int argc, char **argv)
 		struct result mine, peer, *srv, *cli;
 		bool peer_skip = false;
 		char msg[2600] = "", notes[2200] = "";
+		struct timespec t0, t1;
+		long ms;
 		int st;
 
 		if (side == SIDE_LOCAL && !tc->local)
@@ -1020,10 +1022,17 @@ int main(int argc, char **argv)
 		g_current_case = tc->name;
 		if (side == SIDE_SERVER)
 			fprintf(stderr, "afx_test: [%d] %s ...\n", i, tc->name);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		run_child(tc, i, side, &mine, side == SIDE_LOCAL ? NULL : &peer);
 		if (side != SIDE_LOCAL)
 			ctl_resync(i);
 		g_current_case = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		/* Where a boot's time goes: the slow cases say so. */
+		if (side != SIDE_SERVER && ms >= 1000)
+			printf("# %s took %ld ms\n", tc->name, ms);
 
 		if (side == SIDE_LOCAL) {
 			srv = NULL;

@@ -61,7 +61,8 @@ struct sockaddr_xen {
  *	when it joined, everything the publisher writes with send() or
  *	write() on the listening socket itself, and leaves with close().
  *	The publisher's data is written once into its ring
- *	(XEN_SO_RING_SIZE), which every subscriber maps read-only; the
+ *	(XEN_SO_RING_SIZE; XEN_RING_SIZE_MAX unless set, as one ring serves
+ *	every subscriber), which every subscriber maps read-only; the
  *	slowest subscriber sets its free space.  accept() is refused
  *	(EOPNOTSUPP); a subscriber's send() fails with EPIPE.  Without
  *	subscribers, what is sent is dropped.
