@@ -273,7 +273,6 @@ static int afx_mcast_room(struct afx_mcast *pub)
 static void afx_mcast_publish(struct afx_mcast *pub, u32 idx)
 {
 	struct afx_msub *sub;
-
 	ktime_t t;
 
 	pub->w.idx = idx;
